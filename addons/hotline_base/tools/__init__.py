@@ -1,0 +1,1 @@
+from .phone import mask_phone, normalize_phone

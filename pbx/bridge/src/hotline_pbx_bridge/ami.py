@@ -1,0 +1,337 @@
+"""The one AMI connection of the bridge: connect, log in, keep alive, reconnect.
+
+panoramisk does the framing, the action/response matching and the event
+dispatch (``Manager.register_event``).  The connection's life is managed here
+instead of by panoramisk's fixed-interval reconnect, because the bridge needs:
+
+* exponential backoff between attempts (``reconnect_min`` .. ``reconnect_max``),
+  also after a refused login, so a wrong secret never becomes a tight loop;
+* a timeout on connect, login, every action and every keep-alive Ping;
+* a hook after each successful login (the resync of calls and queues);
+* actions in flight when the socket drops fail at once (never re-sent after
+  the reconnect: a click-to-call must not ring twice).
+"""
+
+import asyncio
+import logging
+
+from panoramisk import actions
+from panoramisk.ami_protocol import AMIProtocol
+from panoramisk.manager import Manager
+from panoramisk.message import Message
+
+_logger = logging.getLogger(__name__)
+
+EOL = "\r\n"
+
+
+class AmiNotConnected(Exception):
+    """No logged-in AMI connection right now."""
+
+
+class AmiError(Exception):
+    """Asterisk answered an action with ``Response: Error``."""
+
+    def __init__(self, message, response=None):
+        super().__init__(message)
+        self.message = message
+        self.response = response
+
+
+class AmiAuthError(AmiError):
+    """The Login action was refused (wrong username or secret, ACL)."""
+
+
+class BridgeProtocol(AMIProtocol):
+    """panoramisk's protocol, with logging of bad input and no action replay."""
+
+    def data_received(self, data):
+        text = data.decode("utf-8", "replace")
+        if "\ufffd" in text:
+            _logger.warning("AMI sent bytes that are not UTF-8; replaced them")
+        if self.version is None and text.startswith("Asterisk Call Manager/"):
+            self.version = text.partition(EOL)[0].partition("/")[2].strip()
+            _logger.info("AMI protocol version %s", self.version)
+        if self.queue:
+            text = self.queue.popleft() + text
+        blocks = text.split(EOL + EOL)
+        self.queue.append(blocks.pop(-1))
+        for block in blocks:
+            self._handle_block(block.strip())
+
+    def _handle_block(self, block):
+        if not block or block.startswith("Asterisk Call Manager/") and EOL not in block:
+            return
+        try:
+            message = Message.from_line(block)
+        except Exception:  # a parser bug must not take the connection down
+            _logger.exception("AMI message could not be parsed: %r", block[:200])
+            return
+        if message is None:
+            _logger.warning("AMI message without Event or Response ignored: %r", block[:200])
+            return
+        try:
+            self.handle_message(message)
+        except Exception:
+            _logger.exception("AMI message could not be handled: %r", block[:200])
+
+    def close(self):
+        """Fail what is still waiting for an answer, then close the socket."""
+        pending = list(self.responses.values())
+        self.responses.clear()
+        for action in pending:
+            if not action.future.done():
+                action.future.set_exception(AmiNotConnected("AMI connection lost"))
+        if not self.closed:
+            try:
+                self.transport.close()
+            finally:
+                self.closed = True
+
+
+class BridgeManager(Manager):
+    """panoramisk's Manager without its own connect/reconnect logic."""
+
+    def __init__(self, on_lost, **config):
+        super().__init__(**config)
+        self._on_lost = on_lost
+
+    def attach(self, protocol):
+        """Wire a freshly connected protocol (what ``Manager.connection_made`` does)."""
+        self.protocol = protocol
+        protocol.factory = self
+        protocol.log = self.log
+        protocol.config = self.config
+        protocol.encoding = self.encoding = "utf-8"
+        self.responses = protocol.responses = {}
+        self._connected = True
+
+    async def send_awaiting_actions(self, *_):
+        """Never re-send actions after a reconnect (see the module docstring)."""
+        self.awaiting_actions.clear()
+
+    def dispatch(self, event):
+        """Call the registered handlers; a failing handler is logged, not fatal."""
+        event.manager = self
+        matches = []
+        for pattern, regexp in self.patterns:
+            if regexp.match(event.event) is None:
+                continue
+            matches.append(pattern)
+            for callback in self.callbacks[pattern]:
+                try:
+                    result = callback(self, event)
+                except Exception:
+                    _logger.exception("handler for AMI event %s failed", event.event)
+                    continue
+                if asyncio.iscoroutine(result):
+                    task = asyncio.ensure_future(result)
+                    task.add_done_callback(_log_handler_failure)
+        return matches
+
+    def connection_lost(self, exc):
+        self._connected = False
+        self.authenticated = False
+        self._on_lost(exc)
+
+    def close(self):
+        if getattr(self, "protocol", None):
+            self.protocol.close()
+
+
+def _log_handler_failure(task):
+    if not task.cancelled() and task.exception() is not None:
+        _logger.error("AMI event handler failed", exc_info=task.exception())
+
+
+class AmiClient:
+    """Keeps one logged-in AMI session alive for as long as :meth:`run` runs."""
+
+    def __init__(self, config, on_login=None):
+        self.config = config
+        self.on_login = on_login
+        self.connected = False
+        self.last_error = ""
+        self.logins = 0
+        self._lost = None
+        self._transport = None
+        self._stopping = False
+        self.manager = BridgeManager(
+            self._connection_lost,
+            host=config.host,
+            port=config.port,
+            username=config.username,
+            secret=config.secret,
+            log=logging.getLogger("hotline_pbx_bridge.panoramisk"),
+        )
+
+    # -- events -------------------------------------------------------------
+
+    def register_event(self, pattern, callback):
+        self.manager.register_event(pattern, callback)
+
+    # -- actions ------------------------------------------------------------
+
+    async def send(self, action, timeout=None, as_list=False):
+        """Send ``action`` (a dict) and return its answer.
+
+        ``as_list=False`` returns the single Response message; ``as_list=None``
+        lets panoramisk collect an event list (CoreShowChannels, QueueStatus)
+        and returns ``[Response, Event, ..., EventComplete]``.  Raises
+        :class:`AmiNotConnected`, :class:`AmiError` or :class:`TimeoutError`.
+        """
+        if not self.connected:
+            raise AmiNotConnected(self._not_connected_reason())
+        return await self._send(action, timeout, as_list)
+
+    async def _send(self, action, timeout, as_list):
+        action = actions.Action(dict(action), as_list=as_list)
+        future = self.manager.send_action(action, as_list=as_list)
+        try:
+            answer = await asyncio.wait_for(future, timeout or self.config.action_timeout)
+        except TimeoutError:
+            self._forget(action)
+            raise TimeoutError(
+                f"AMI did not answer {action['Action']} within "
+                f"{timeout or self.config.action_timeout:g} s"
+            ) from None
+        response = answer[0] if isinstance(answer, list) else answer
+        if response.response not in ("Success", "Follows", "Goodbye"):
+            raise AmiError(response.message or response.response or "unknown AMI error", answer)
+        return answer
+
+    def _forget(self, action):
+        protocol = self.manager.protocol
+        if protocol is not None:
+            protocol.responses.pop(action.id, None)
+
+    def _not_connected_reason(self):
+        reason = f"AMI not connected to {self.config.host}:{self.config.port}"
+        if self.last_error:
+            reason += f" ({self.last_error})"
+        return reason
+
+    # -- connection life ----------------------------------------------------
+
+    async def run(self):
+        """Connect, log in and stay connected until :meth:`stop`; never raises."""
+        delay = self.config.reconnect_min
+        while not self._stopping:
+            try:
+                await self._session()
+                delay = self.config.reconnect_min
+            except asyncio.CancelledError:
+                raise
+            except AmiAuthError as exc:
+                self.last_error = f"login refused: {exc.message}"
+                _logger.error(
+                    "AMI login to %s:%s as %r refused: %s -- check [ami] username and "
+                    "secret and the user's permit/deny in manager.conf; retrying in %.3g s",
+                    self.config.host,
+                    self.config.port,
+                    self.config.username,
+                    exc.message,
+                    delay,
+                )
+            except (OSError, TimeoutError, AmiError, AmiNotConnected) as exc:
+                self.last_error = str(exc) or exc.__class__.__name__
+                _logger.warning(
+                    "AMI %s:%s unavailable: %s; retrying in %.3g s",
+                    self.config.host,
+                    self.config.port,
+                    self.last_error,
+                    delay,
+                )
+            except Exception:
+                self.last_error = "unexpected error"
+                _logger.exception("AMI session failed; retrying in %.3g s", delay)
+            finally:
+                self._drop()
+            if self._stopping:
+                break
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, self.config.reconnect_max)
+
+    async def _session(self):
+        loop = asyncio.get_running_loop()
+        self._lost = loop.create_future()
+        self._transport, protocol = await asyncio.wait_for(
+            loop.create_connection(BridgeProtocol, self.config.host, self.config.port),
+            self.config.connect_timeout,
+        )
+        self.manager.attach(protocol)
+        login = {
+            "Action": "Login",
+            "Username": self.config.username,
+            "Secret": self.config.secret,
+            "Events": "on",
+        }
+        try:
+            await self._send(login, self.config.connect_timeout, False)
+        except AmiError as exc:
+            raise AmiAuthError(exc.message, exc.response) from None
+        self.connected = True
+        self.manager.authenticated = True
+        self.logins += 1
+        self.last_error = ""
+        _logger.info(
+            "AMI logged in to %s:%s as %r", self.config.host, self.config.port, self.config.username
+        )
+        keepalive = asyncio.create_task(self._keepalive())
+        try:
+            if self.on_login is not None:
+                await self._call_on_login()
+            exc = await self._lost
+        finally:
+            keepalive.cancel()
+        if not self._stopping:
+            raise AmiNotConnected(f"connection lost ({exc or 'closed by Asterisk'})")
+
+    async def _call_on_login(self):
+        try:
+            await self.on_login(self)
+        except (AmiNotConnected, asyncio.CancelledError):
+            raise
+        except Exception:
+            _logger.exception("AMI resynchronisation after login failed")
+
+    async def _keepalive(self):
+        while True:
+            await asyncio.sleep(self.config.ping_interval)
+            try:
+                await self._send({"Action": "Ping"}, self.config.ping_timeout, False)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                _logger.warning("AMI keep-alive Ping failed (%s); reconnecting", exc)
+                self._abort()
+                return
+
+    def _connection_lost(self, exc):
+        self.connected = False
+        if self._lost is not None and not self._lost.done():
+            self._lost.set_result(exc)
+
+    def _abort(self):
+        if self._transport is not None:
+            self._transport.abort()
+
+    def _drop(self):
+        self.connected = False
+        self.manager.close()
+        if self._transport is not None:
+            self._transport.close()
+            self._transport = None
+
+    async def stop(self):
+        """Log off politely (short timeout) and close the socket."""
+        self._stopping = True
+        if self.connected:
+            try:
+                await self._send({"Action": "Logoff"}, 1.0, False)
+            except Exception:  # going away anyway
+                pass
+        self.connected = False
+        if self._lost is not None and not self._lost.done():
+            self._lost.set_result(None)
+        self._drop()

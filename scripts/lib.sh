@@ -1,0 +1,62 @@
+# Shared settings for the Makefile's scripts. Sourced, never run.
+# shellcheck shell=bash
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+VAR_DIR="${HOTLINE_VAR_DIR:-$ROOT/var}"
+CACHE_DIR="${HOTLINE_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/hotline12319}"
+PYTHON="${PYTHON:-python3.11}"
+PG_PORT="${HOTLINE_PG_PORT:-54319}"
+PG_USER="${HOTLINE_PG_USER:-hotline}"
+HTTP_PORT="${HOTLINE_HTTP_PORT:-8069}"
+
+
+say() { printf '\033[1m[hotline]\033[0m %s\n' "$*" >&2; }
+die() { printf '\033[1;31m[hotline] %s\033[0m\n' "$*" >&2; exit 1; }
+
+# The virtualenv lives outside the checkout, keyed by what it installs, so a
+# fresh clone on the same machine reuses it; a changed requirement makes a new one.
+venv_dir() {
+    local odoo_path="$1" key
+    key=$( (cat "$odoo_path/requirements.txt" "$ROOT/requirements.txt"; "$PYTHON" -V) | sha1sum | cut -c1-10)
+    echo "$CACHE_DIR/venv-$key"
+}
+
+# The addons that exist in this checkout (an addon is a folder with a manifest).
+hotline_addons() {
+    local names=()
+    for manifest in "$ROOT"/addons/*/__manifest__.py; do
+        names+=("$(basename "$(dirname "$manifest")")")
+    done
+    local IFS=,
+    echo "${names[*]}"
+}
+
+# Local PostgreSQL cluster unless the environment or odoo.conf names a server.
+uses_external_pg() {
+    [ -n "${PGHOST:-}" ] && return 0
+    grep -Eq '^[[:space:]]*db_host[[:space:]]*=[[:space:]]*[^[:space:]]' "$ROOT/odoo.conf" && return 0
+    return 1
+}
+
+odoo_db_args() {
+    if uses_external_pg; then
+        return 0
+    fi
+    echo "--db_host=127.0.0.1 --db_port=$PG_PORT --db_user=$PG_USER"
+}
+
+# The odoo-bin command line for this checkout (after setup.sh).
+odoo_cmd() {
+    # shellcheck disable=SC2046
+    echo "$VENV/bin/python" "$ODOO_PATH/odoo-bin" -c "$ROOT/odoo.conf" \
+        --addons-path="$ODOO_PATH/addons,$ODOO_PATH/odoo/addons,$ROOT/addons" $(odoo_db_args)
+}
+
+psql_cmd() {
+    if uses_external_pg; then
+        echo psql
+    else
+        echo psql -h 127.0.0.1 -p "$PG_PORT" -U "$PG_USER"
+    fi
+}
