@@ -13,7 +13,7 @@ test_tags="${HOTLINE_TEST_TAGS:-$(sed 's/\([^,]*\)/\/\1/g' <<< "$addons")}"
 read -r -a odoo <<< "$(odoo_cmd)"
 read -r -a psql <<< "$(psql_cmd)"
 mkdir -p "$VAR_DIR/log"
-log="$VAR_DIR/log/odoo-test.log"
+log="$VAR_DIR/log/odoo-test-$DB.log"
 
 "$VENV/bin/python" -c "import websocket" 2>/dev/null || die "websocket-client is missing from $VENV: browser tours would be skipped."
 chrome="$(command -v chromium || command -v chromium-browser || command -v google-chrome || true)"
@@ -32,7 +32,7 @@ pytest_dirs=()
 for dir in "$ROOT/pbx/bridge/tests" "$ROOT/tests"; do
     compgen -G "$dir/test_*.py" >/dev/null && pytest_dirs+=("$dir")
 done
-pytest_report="$VAR_DIR/log/pytest.xml"
+pytest_report="$VAR_DIR/log/pytest-$DB.xml"
 rm -f "$pytest_report"
 if [ ${#pytest_dirs[@]} -gt 0 ] && [ -z "${HOTLINE_SKIP_PYTEST:-}" ]; then
     say "pytest ${pytest_dirs[*]}"
@@ -41,4 +41,5 @@ if [ ${#pytest_dirs[@]} -gt 0 ] && [ -z "${HOTLINE_SKIP_PYTEST:-}" ]; then
         "$VENV/bin/python" -m pytest -q -p no:cacheprovider --junitxml="$pytest_report" "${pytest_dirs[@]}"
     set -e
 fi
+say "Full Odoo test log: $log"
 "$VENV/bin/python" "$ROOT/scripts/test_summary.py" "$log" "$pytest_report"

@@ -52,8 +52,9 @@ def main():
     for problem in problems:
         print(f"problem: {problem}")
     if odoo_run == 0:
-        print("problem: Odoo ran no test (see var/log/odoo-test.log)")
-    print(f"Odoo: {odoo_run - odoo_failed} passed, {odoo_failed} failed; pytest: {py_run - py_failed} passed, {py_failed} failed")
+        print(f"problem: Odoo ran no test (see {log_path})")
+    print(f"Odoo: {odoo_run - odoo_failed} passed, {odoo_failed} failed;", end=" ")
+    print(f"pytest: {py_run - py_failed} passed, {py_failed} failed")
     if problems and not failed:
         failed = len(problems)
     print(f"{passed} passed, {failed} failed")

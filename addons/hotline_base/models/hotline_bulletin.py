@@ -30,9 +30,7 @@ class HotlineBulletin(models.Model):
     def _compute_is_current(self):
         today = fields.Date.context_today(self)
         for bulletin in self:
-            bulletin.is_current = bulletin.date_start <= today and (
-                not bulletin.date_end or bulletin.date_end >= today
-            )
+            bulletin.is_current = bulletin.date_start <= today and (not bulletin.date_end or bulletin.date_end >= today)
 
     def _search_is_current(self, operator, value):
         if operator not in ("=", "!=") or not isinstance(value, bool):

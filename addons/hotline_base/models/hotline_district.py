@@ -7,6 +7,7 @@ class HotlineDistrict(models.Model):
     _parent_store = True
     _order = "complete_name"
     _rec_name = "complete_name"
+    _rec_names_search = ["complete_name", "name", "code"]
 
     name = fields.Char(required=True, translate=True)
     code = fields.Char(required=True)

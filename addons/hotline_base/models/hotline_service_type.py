@@ -5,6 +5,7 @@ class HotlineServiceType(models.Model):
     _name = "hotline.service.type"
     _description = "Service Type"
     _order = "sequence, id"
+    _rec_names_search = ["name", "code"]
 
     name = fields.Char(required=True, translate=True)
     code = fields.Char(required=True)

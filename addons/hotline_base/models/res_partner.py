@@ -28,12 +28,8 @@ class ResPartner(models.Model):
     hotline_vip = fields.Boolean(string="VIP Caller", tracking=True)
     hotline_blacklisted = fields.Boolean(string="Blacklisted", tracking=True)
     hotline_blacklist_reason = fields.Char(string="Blacklist Reason", tracking=True)
-    hotline_blacklist_until = fields.Date(
-        string="Blacklisted Until", tracking=True, help="Empty: no end date."
-    )
-    hotline_blacklist_active = fields.Boolean(
-        string="Blacklist in Force", compute="_compute_hotline_blacklist_active"
-    )
+    hotline_blacklist_until = fields.Date(string="Blacklisted Until", tracking=True, help="Empty: no end date.")
+    hotline_blacklist_active = fields.Boolean(string="Blacklist in Force", compute="_compute_hotline_blacklist_active")
     hotline_case_count = fields.Integer(string="Cases", compute="_compute_hotline_case_count")
     hotline_phone_search = fields.Char(
         string="Phone (any spelling)", compute="_compute_hotline_phone_search", search="_search_hotline_phone_search"
@@ -52,9 +48,7 @@ class ResPartner(models.Model):
             mobile = normalize_phone(partner.mobile, partner_region, area_code)
             partner.hotline_phone_normalized = phone or mobile
             partner.hotline_mobile_normalized = mobile
-            partner.hotline_phone_invalid = bool(
-                (partner.phone and not phone) or (partner.mobile and not mobile)
-            )
+            partner.hotline_phone_invalid = bool((partner.phone and not phone) or (partner.mobile and not mobile))
 
     @api.depends("hotline_blacklisted", "hotline_blacklist_until")
     @api.depends_context("tz")

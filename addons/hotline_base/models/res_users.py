@@ -23,6 +23,13 @@ class ResUsers(models.Model):
     def SELF_READABLE_FIELDS(self):
         return super().SELF_READABLE_FIELDS + ["hotline_department_id", "hotline_district_ids"]
 
+    def write(self, vals):
+        result = super().write(vals)
+        if {"hotline_district_ids", "hotline_department_id"} & vals.keys():
+            # record rules read these fields; their cached domains must be rebuilt
+            self.env.registry.clear_cache()
+        return result
+
     @api.model
     def _hotline_role_groups(self):
         """The hotline roles, lowest first."""

@@ -5,7 +5,6 @@ import re
 import phonenumbers
 
 _NOISE = re.compile(r"[\s\-().\u3000/]")
-_PBX_PREFIXES = ("00",)
 
 
 def normalize_phone(number, region="CN", area_code=None):
@@ -23,7 +22,10 @@ def normalize_phone(number, region="CN", area_code=None):
         return False
     if digits.startswith("00"):
         digits = "+" + digits[2:]
-    if area_code and digits.isdigit() and not digits.startswith(("0", "1")) and 7 <= len(digits) <= 8:
+    if digits.isdigit() and not digits.startswith("0") and len(digits) <= 8:
+        # a local number: only meaningful with the city's area code
+        if not area_code or len(digits) < 7:
+            return False
         digits = "0" + area_code.lstrip("0") + digits
     try:
         parsed = phonenumbers.parse(digits, (region or "CN").upper())

@@ -1,0 +1,1 @@
+from . import test_access, test_bulletin_tour, test_phone, test_reference_data, test_reminder
