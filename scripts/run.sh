@@ -5,7 +5,7 @@ source "$(dirname "$0")/lib.sh"
 eval "$(bash "$ROOT/scripts/setup.sh")"
 DB="${HOTLINE_DB:-$(sed -n 's/^db_name *= *//p' "$ROOT/odoo.conf")}"
 DB="${DB:-hotline}"
-addons="$(hotline_addons)"
+addons="${HOTLINE_ADDONS:-$(hotline_addons)}"
 read -r -a odoo <<< "$(odoo_cmd)"
 read -r -a psql <<< "$(psql_cmd)"
 
@@ -17,7 +17,7 @@ for addon in "${wanted[@]}"; do
 done
 if [ ${#missing[@]} -gt 0 ]; then
     say "Installing ${missing[*]} with demo data into database '$DB' (first run takes a few minutes)"
-    ( IFS=,; "${odoo[@]}" -d "$DB" -i "${missing[*]}" --stop-after-init --log-level=warn )
+    ( IFS=,; "${odoo[@]}" -d "$DB" -i "${missing[*]}" --load-language=zh_CN --stop-after-init --log-level=warn )
 else
     say "Database '$DB' has every hotline addon; reusing it ('make clean' starts over)"
 fi

@@ -29,6 +29,7 @@
         "views/hotline_menus.xml",
     ],
     "demo": [
+        "demo/res_company_demo.xml",
         "demo/hotline_district_demo.xml",
         "demo/hotline_department_demo.xml",
         "demo/res_users_demo.xml",
