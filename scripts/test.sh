@@ -37,7 +37,7 @@ rm -f "$pytest_report"
 if [ ${#pytest_dirs[@]} -gt 0 ] && [ -z "${HOTLINE_SKIP_PYTEST:-}" ]; then
     say "pytest ${pytest_dirs[*]}"
     set +e
-    HOTLINE_TEST_DB="$DB" PYTHONPATH="$ROOT/pbx/bridge/src${PYTHONPATH:+:$PYTHONPATH}" \
+    HOTLINE_TEST_DB="$DB" HOTLINE_ODOO_CMD="$(odoo_cmd)" HOTLINE_PSQL="$(psql_cmd)" PYTHONPATH="$ROOT/pbx/bridge/src${PYTHONPATH:+:$PYTHONPATH}" \
         "$VENV/bin/python" -m pytest -q -p no:cacheprovider --junitxml="$pytest_report" "${pytest_dirs[@]}"
     set -e
 fi

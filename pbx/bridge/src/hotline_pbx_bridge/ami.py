@@ -13,6 +13,7 @@ instead of by panoramisk's fixed-interval reconnect, because the bridge needs:
 """
 
 import asyncio
+import contextlib
 import logging
 
 from panoramisk import actions
@@ -156,6 +157,7 @@ class AmiClient:
         self._lost = None
         self._transport = None
         self._stopping = False
+        self._delay = config.reconnect_min
         self.manager = BridgeManager(
             self._connection_lost,
             host=config.host,
@@ -192,8 +194,7 @@ class AmiClient:
         except TimeoutError:
             self._forget(action)
             raise TimeoutError(
-                f"AMI did not answer {action['Action']} within "
-                f"{timeout or self.config.action_timeout:g} s"
+                f"AMI did not answer {action['Action']} within {timeout or self.config.action_timeout:g} s"
             ) from None
         response = answer[0] if isinstance(answer, list) else answer
         if response.response not in ("Success", "Follows", "Goodbye"):
@@ -215,23 +216,23 @@ class AmiClient:
 
     async def run(self):
         """Connect, log in and stay connected until :meth:`stop`; never raises."""
-        delay = self.config.reconnect_min
+        self._delay = self.config.reconnect_min
         while not self._stopping:
             try:
                 await self._session()
-                delay = self.config.reconnect_min
             except asyncio.CancelledError:
                 raise
             except AmiAuthError as exc:
                 self.last_error = f"login refused: {exc.message}"
                 _logger.error(
                     "AMI login to %s:%s as %r refused: %s -- check [ami] username and "
-                    "secret and the user's permit/deny in manager.conf; retrying in %.3g s",
+                    "secret and the user's permit/deny in manager.conf; "
+                    "retrying in %.3g s",
                     self.config.host,
                     self.config.port,
                     self.config.username,
                     exc.message,
-                    delay,
+                    self._delay,
                 )
             except (OSError, TimeoutError, AmiError, AmiNotConnected) as exc:
                 self.last_error = str(exc) or exc.__class__.__name__
@@ -240,17 +241,17 @@ class AmiClient:
                     self.config.host,
                     self.config.port,
                     self.last_error,
-                    delay,
+                    self._delay,
                 )
             except Exception:
                 self.last_error = "unexpected error"
-                _logger.exception("AMI session failed; retrying in %.3g s", delay)
+                _logger.exception("AMI session failed; retrying in %.3g s", self._delay)
             finally:
                 self._drop()
             if self._stopping:
                 break
-            await asyncio.sleep(delay)
-            delay = min(delay * 2, self.config.reconnect_max)
+            await asyncio.sleep(self._delay)
+            self._delay = min(self._delay * 2, self.config.reconnect_max)
 
     async def _session(self):
         loop = asyncio.get_running_loop()
@@ -274,8 +275,12 @@ class AmiClient:
         self.manager.authenticated = True
         self.logins += 1
         self.last_error = ""
+        self._delay = self.config.reconnect_min  # a good login resets the backoff
         _logger.info(
-            "AMI logged in to %s:%s as %r", self.config.host, self.config.port, self.config.username
+            "AMI logged in to %s:%s as %r",
+            self.config.host,
+            self.config.port,
+            self.config.username,
         )
         keepalive = asyncio.create_task(self._keepalive())
         try:
@@ -327,10 +332,8 @@ class AmiClient:
         """Log off politely (short timeout) and close the socket."""
         self._stopping = True
         if self.connected:
-            try:
+            with contextlib.suppress(Exception):  # going away anyway
                 await self._send({"Action": "Logoff"}, 1.0, False)
-            except Exception:  # going away anyway
-                pass
         self.connected = False
         if self._lost is not None and not self._lost.done():
             self._lost.set_result(None)

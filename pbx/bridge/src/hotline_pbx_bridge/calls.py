@@ -54,6 +54,7 @@ EVENT_FIELDS = {
     "talk_seconds": None,
     "disposition": "",
     "recording_file": "",
+    "service": "",
 }
 CDR_FIELDS = (
     # (payload key, AMI header of the Cdr event)
@@ -107,13 +108,10 @@ def to_int(text, default=None):
 
 def event_time(event):
     """The event's own time (``Timestamp`` with timestampevents=yes) or now."""
-    stamp = to_int(value(event, "Timestamp"), None)
-    if stamp is not None:
-        try:
-            return float(value(event, "Timestamp"))
-        except ValueError:
-            pass
-    return time.time()
+    try:
+        return float(value(event, "Timestamp"))
+    except ValueError:
+        return time.time()
 
 
 def iso(ts):
@@ -164,6 +162,8 @@ class Call:
     start: float
     root_extension: str  # the phone that started the call, '' for an outside caller
     direction: str
+    channel: str = ""  # name of the call's first channel
+    root_up: bool = False
     caller_number: str = ""
     caller_name: str = ""
     called_number: str = ""
@@ -181,6 +181,7 @@ class Call:
     dial_status: str = ""
     hangup_cause: str = ""
     recording_file: str = ""
+    service: str = ""  # HOTLINE_SERVICE set by the IVR (repair, complaint, ...)
     rung: set = field(default_factory=set)  # agent legs already reported ringing
     connected: set = field(default_factory=set)  # agent legs already reported answered
     counters: Counter = field(default_factory=Counter)
@@ -203,6 +204,7 @@ class CallTracker:
         self.channels = {}  # uniqueid -> Channel
         self.linked = _Lru()  # uniqueid -> linkedid, outlives the calls (Cdr)
         self.cdr_seen = _Lru()  # uniqueid -> Cdr events seen (sequence fallback)
+        self.gone = _Lru()  # uniqueids already hung up: late events must not revive them
 
     # -- lookup -------------------------------------------------------------
 
@@ -211,13 +213,19 @@ class CallTracker:
         lid = value(event, prefix + "Linkedid") or self.linked.get(uid, "")
         return self.calls.get(lid)
 
-    def _ensure_channel(self, event, ts, prefix=""):
-        """Know the channel of ``event`` (creating it and its call if new)."""
+    def _ensure_channel(self, event, ts, prefix="", create=False):
+        """The channel of ``event`` and its call; ``create`` for Newchannel / resync.
+
+        Other events never create channels: a stray event (or garbage) must
+        not leave a call that no Hangup will ever end.
+        """
         uid = value(event, prefix + "Uniqueid")
-        if not uid:
+        if uid in ("", "none"):  # global VarSet: "Channel: none / Uniqueid: none"
             return None, None
         channel = self.channels.get(uid)
         if channel is None:
+            if not create or uid in self.gone:
+                return None, None
             lid = value(event, prefix + "Linkedid") or uid
             name = value(event, prefix + "Channel")
             channel = Channel(uid, lid, name, self.is_extension(name))
@@ -236,24 +244,30 @@ class CallTracker:
         ext = channel.extension
         call = Call(
             linkedid=lid,
+            channel=channel.name,
             start=ts,
             root_extension=ext,
-            direction="outbound" if ext else "inbound",
+            direction="internal" if ext else "inbound",
             called_number=_dialled(value(event, prefix + "Exten")),
         )
         if ext:
             call.caller_number = ext
-            call.called_number = ""
+            if call.called_number == ext:
+                call.called_number = ""
         self.calls[lid] = call
         return call
 
     def _update_caller(self, call, channel, event, prefix=""):
-        """The caller is who the call's first channel says it is."""
+        """The caller is who the call's first channel says it is.
+
+        For a call started by an extension the caller stays that extension,
+        even when the dialplan presents the centre's number to the far end.
+        """
         if channel.uniqueid != call.linkedid:
             return
         number = clean(value(event, prefix + "CallerIDNum"))
         name = clean(value(event, prefix + "CallerIDName"))
-        if number:
+        if number and not call.root_extension:
             call.caller_number = number
         if name:
             call.caller_name = name
@@ -277,6 +291,7 @@ class CallTracker:
             queue=call.queue,
             direction=call.direction,
             recording_file=call.recording_file,
+            service=call.service,
         )
         payload.update(extra)
         return ("event", payload)
@@ -314,19 +329,23 @@ class CallTracker:
     # -- channel events -----------------------------------------------------
 
     def newchannel(self, event):
-        self._ensure_channel(event, event_time(event))
+        self._ensure_channel(event, event_time(event), create=True)
         return []
 
     def touch(self, event):
         """Newstate, NewCallerid, Bridge*, ...: keep channel and caller up to date."""
-        self._ensure_channel(event, event_time(event))
+        channel, call = self._ensure_channel(event, event_time(event))
+        root = call is not None and channel.uniqueid == call.linkedid
+        if root and value(event, "ChannelStateDesc") == "Up":
+            call.root_up = True
         return []
 
     def varset(self, event):
         channel, call = self._ensure_channel(event, event_time(event))
         if call is None:
             return []
-        var, val = value(event, "Variable"), value(event, "Value")
+        # "__NAME" (inherited variables) is reported with its underscores
+        var, val = value(event, "Variable").lstrip("_"), value(event, "Value")
         if var == "MIXMONITOR_FILENAME" and val:
             call.recording_file = val
         elif var == "C2C" and val == "1":
@@ -334,6 +353,8 @@ class CallTracker:
             call.direction = "outbound"
         elif var == "HOTLINE_NUMBER" and val:
             call.called_number = val
+        elif var == "HOTLINE_SERVICE" and val:
+            call.service = val
         return []
 
     def originate_response(self, event):
@@ -363,6 +384,8 @@ class CallTracker:
         self._ensure_channel(event, ts)
         if src_uid in call.queued:  # AgentCalled reports queue dials
             return []
+        if dest_ext and self.is_extension(value(event, "Channel")) == dest_ext:
+            return []  # Local/1001@agents;2 dialling PJSIP/1001: the same phone
         if dest_ext:
             if call.root_extension and not call.c2c and dest_ext != call.root_extension:
                 call.direction = "internal"
@@ -386,18 +409,18 @@ class CallTracker:
             return []
         if src_uid in call.queued:
             return []
-        call.dial_status = status
-        if status != "ANSWER":
-            return []
         dest_uid = value(event, "DestUniqueid")
         dest_name = value(event, "DestChannel")
         dest_ext = self.is_extension(dest_name)
+        if dest_ext and self.is_extension(value(event, "Channel")) == dest_ext:
+            return []  # the Local hop to the same phone
+        call.dial_status = status
+        if status != "ANSWER":
+            return []
         if dest_ext:
             return self._answered(call, event, ts, dest_ext, dest_uid, dest_name)
         if call.root_extension:  # the far end of an outbound call answered
-            return self._answered(
-                call, event, ts, call.root_extension, dest_uid, value(event, "Channel")
-            )
+            return self._answered(call, event, ts, call.root_extension, dest_uid, value(event, "Channel"))
         return []
 
     def hangup(self, event):
@@ -414,6 +437,7 @@ class CallTracker:
         channel = self.channels.pop(uid, None)
         if channel is None:
             return []
+        self.gone.remember(uid, True)
         call = self.calls.get(channel.linkedid)
         if call is None:
             return []
@@ -430,7 +454,7 @@ class CallTracker:
             wait = call.wait_seconds
             talk = call.talk_seconds
             if talk is None:
-                talk = max(0, round(ts - call.answer_time))
+                talk = max(0, round(ts - (call.answer_time or call.start)))
         else:
             wait = call.wait_seconds
             if wait is None:
@@ -443,6 +467,7 @@ class CallTracker:
             ts,
             call.linkedid,
             extension=call.agents[0] if call.agents else call.root_extension,
+            channel=call.channel,
             agents=list(call.agents),
             disposition=disposition,
             wait_seconds=wait,
@@ -451,7 +476,7 @@ class CallTracker:
             answer_time=iso(call.answer_time),
             end_time=iso(ts),
             hangup_cause=call.hangup_cause,
-        )[0:2]
+        )
 
     @staticmethod
     def _disposition(call):
@@ -463,6 +488,8 @@ class CallTracker:
             return "failed"
         if call.queue_join is not None:
             return "no_answer"
+        if call.direction == "internal" and call.root_up and not call.dial_status:
+            return "answered"  # e.g. a supervisor's ChanSpy session: nothing was dialled
         if call.hangup_cause == "17":
             return "busy"
         return DIAL_DISPOSITIONS.get(call.dial_status, "no_answer")
@@ -577,7 +604,7 @@ class CallTracker:
     def _adopt(self, entry, ts):
         seconds = _hms(value(entry, "Duration"))
         started = ts - seconds if seconds else ts
-        channel, call = self._ensure_channel(entry, started)
+        channel, call = self._ensure_channel(entry, started, create=True)
         if call is None:
             return
         if (
@@ -596,7 +623,7 @@ class CallTracker:
         """Apply the QueueEntry events of a QueueStatus answer."""
         waiting = set()
         for entry in entries:
-            channel, call = self._ensure_channel(entry, time.time())
+            channel, call = self._ensure_channel(entry, time.time(), create=True)
             if call is None:
                 continue
             waiting.add(channel.uniqueid)

@@ -69,6 +69,7 @@ class PbxConfig:
     supervisor_caller_id: str = '"Supervisor" <{extension}>'
     spy_target: str = "Local/{extension}@agents"
     member_interface: str = "Local/{extension}@agents/n"
+    member_state_interface: str = ""
     outbound_context: str = "from-internal"
     originate_timeout: float = 30.0
     extension_patterns: tuple = DEFAULT_EXTENSION_PATTERNS
@@ -141,9 +142,7 @@ class _Section:
             except (re.error, TypeError) as exc:
                 raise ConfigError(f"{self._where(key)}: bad pattern {pattern!r}: {exc}") from None
             if compiled.groups < 1:
-                raise ConfigError(
-                    f"{self._where(key)}: pattern {pattern!r} needs one group for the extension"
-                )
+                raise ConfigError(f"{self._where(key)}: pattern {pattern!r} needs one group for the extension")
         return tuple(value)
 
 
@@ -223,10 +222,9 @@ def _pbx(section):
         "outbound_context",
     ):
         values[key] = section.text(key, getattr(defaults, key))
+    values["member_state_interface"] = section.text("member_state_interface", "") or ""
     values["originate_timeout"] = section.seconds("originate_timeout", defaults.originate_timeout)
-    values["extension_patterns"] = section.patterns(
-        "extension_patterns", defaults.extension_patterns
-    )
+    values["extension_patterns"] = section.patterns("extension_patterns", defaults.extension_patterns)
     return PbxConfig(**values)
 
 

@@ -1,0 +1,321 @@
+"""The bridge's HTTP API for Odoo's actions (aiohttp, loopback by default).
+
+Every route but ``GET /health`` needs ``Authorization: Bearer <http.token>``.
+Answers are JSON: ``{"ok": true, ...}`` with 200, or ``{"ok": false, "error":
+"..."}`` with 400 (bad request), 401 (token), 502 (Asterisk answered
+``Response: Error``; ``error`` is its Message), 503 (AMI not connected) or
+504 (AMI did not answer in time).
+"""
+
+import hmac
+import json
+import logging
+
+from aiohttp import web
+
+from .ami import AmiError, AmiNotConnected
+
+_logger = logging.getLogger(__name__)
+
+SPY_OPTIONS = {"listen": "qE", "whisper": "qwE", "barge": "qBE"}
+TRUE = (True, "true", "1", 1, "yes", "on")
+FALSE = (False, "false", "0", 0, "no", "off")
+
+
+class BadRequest(Exception):
+    """The request body is not what the route expects (HTTP 400)."""
+
+
+def _error(status, message):
+    return web.json_response({"ok": False, "error": message}, status=status)
+
+
+# -- request checks --------------------------------------------------------
+
+
+async def _body(request):
+    try:
+        data = await request.json(loads=json.loads)
+    except (ValueError, UnicodeDecodeError):
+        raise BadRequest("body is not valid JSON") from None
+    if not isinstance(data, dict):
+        raise BadRequest("body must be a JSON object")
+    return data
+
+
+def _text(data, key, required=True, default=""):
+    raw = data.get(key)
+    if raw is None or raw == "":
+        if required:
+            raise BadRequest(f"missing field: {key}")
+        return default
+    if isinstance(raw, bool) or not isinstance(raw, (str, int)):
+        raise BadRequest(f"field {key} must be a string")
+    text = str(raw).strip()
+    if not text:
+        raise BadRequest(f"missing field: {key}")
+    if any(c in text for c in "\r\n\0"):
+        raise BadRequest(f"field {key} must not contain line breaks")
+    return text
+
+
+def _flag(data, key):
+    raw = data.get(key)
+    if raw in TRUE:
+        return True
+    if raw in FALSE:
+        return False
+    raise BadRequest(f"field {key} must be true or false")
+
+
+def _variables(data):
+    raw = data.get("variables") or {}
+    if not isinstance(raw, dict):
+        raise BadRequest("field variables must be an object")
+    out = []
+    for name, val in raw.items():
+        name = _text({"name": name}, "name")
+        val = _text({"value": val}, "value", required=False)
+        if "=" in name:
+            raise BadRequest("variable names must not contain '='")
+        out.append(f"{name}={val}")
+    return out
+
+
+# -- the application -------------------------------------------------------
+
+
+class Api:
+    """Route handlers; ``ami`` is the AmiClient, ``health`` a dict coroutine."""
+
+    def __init__(self, http_config, pbx_config, ami, health):
+        self.http = http_config
+        self.pbx = pbx_config
+        self.ami = ami
+        self.health_info = health
+
+    def app(self):
+        app = web.Application(middlewares=[self.auth_middleware, self.error_middleware])
+        app.add_routes(
+            [
+                web.get("/health", self.health),
+                web.post("/originate", self.originate),
+                web.post("/hangup", self.hangup),
+                web.post("/redirect", self.redirect),
+                web.post("/spy", self.spy),
+                web.post("/pickup", self.pickup),
+                web.post("/queue/add", self.queue_add),
+                web.post("/queue/remove", self.queue_remove),
+                web.post("/queue/pause", self.queue_pause),
+            ]
+        )
+        return app
+
+    # -- middlewares ----------------------------------------------------------
+
+    @web.middleware
+    async def auth_middleware(self, request, handler):
+        if request.path == "/health":
+            return await handler(request)
+        header = request.headers.get("Authorization", "")
+        scheme, _, token = header.partition(" ")
+        expected = self.http.token.encode()
+        if scheme.lower() != "bearer" or not hmac.compare_digest(token.strip().encode(), expected):
+            response = _error(401, "missing or wrong bearer token")
+            response.headers["WWW-Authenticate"] = "Bearer"
+            return response
+        return await handler(request)
+
+    @web.middleware
+    async def error_middleware(self, request, handler):
+        try:
+            return await handler(request)
+        except web.HTTPException:
+            raise
+        except BadRequest as exc:
+            return _error(400, str(exc))
+        except AmiNotConnected as exc:
+            return _error(503, str(exc))
+        except AmiError as exc:
+            _logger.info("%s %s: Asterisk refused: %s", request.method, request.path, exc.message)
+            return _error(502, exc.message)
+        except TimeoutError as exc:
+            return _error(504, str(exc) or "AMI did not answer in time")
+        except Exception:
+            _logger.exception("%s %s failed", request.method, request.path)
+            return _error(500, "internal error, see the bridge log")
+
+    # -- helpers --------------------------------------------------------------
+
+    async def _action(self, action):
+        response = await self.ami.send(action, as_list=False)
+        return web.json_response(
+            {
+                "ok": True,
+                "response": response.response,
+                "message": response.message,
+                "action_id": response.actionid,
+            }
+        )
+
+    def _originate(self, channel, caller_id, **rest):
+        action = {
+            "Action": "Originate",
+            "Channel": channel,
+            "CallerID": caller_id,
+            "Timeout": str(int(self.pbx.originate_timeout * 1000)),
+            "Async": "true",
+        }
+        action.update(rest)
+        return action
+
+    # -- routes ---------------------------------------------------------------
+
+    async def health(self, request):
+        return web.json_response(await self.health_info())
+
+    async def originate(self, request):
+        data = await _body(request)
+        ext = _text(data, "extension")
+        number = _text(data, "number")
+        variables = ["C2C=1", f"HOTLINE_NUMBER={number}", *_variables(data)]
+        action = self._originate(
+            self.pbx.agent_channel.format(extension=ext),
+            _text(data, "caller_id", False, self.pbx.agent_caller_id.format(extension=ext)),
+            Context=_text(data, "context", False, self.pbx.outbound_context),
+            Exten=number,
+            Priority="1",
+            Variable=variables,
+        )
+        return await self._action(action)
+
+    async def hangup(self, request):
+        data = await _body(request)
+        channel = _text(data, "channel")
+        return await self._action({"Action": "Hangup", "Channel": channel, "Cause": "16"})
+
+    async def redirect(self, request):
+        data = await _body(request)
+        action = {
+            "Action": "Redirect",
+            "Channel": _text(data, "channel"),
+            "Context": _text(data, "context"),
+            "Exten": _text(data, "exten"),
+            "Priority": _text(data, "priority", False, "1"),
+        }
+        return await self._action(action)
+
+    async def spy(self, request):
+        data = await _body(request)
+        supervisor = _text(data, "supervisor_extension")
+        mode = _text(data, "mode", False, "listen")
+        if mode not in SPY_OPTIONS:
+            raise BadRequest("mode must be one of listen, whisper, barge")
+        target = _text(data, "target_channel", False)
+        if not target:
+            target_ext = _text(data, "target_extension", False)
+            if not target_ext:
+                raise BadRequest("missing field: target_channel or target_extension")
+            target = self.pbx.spy_target.format(extension=target_ext)
+        action = self._originate(
+            self.pbx.supervisor_channel.format(extension=supervisor),
+            self.pbx.supervisor_caller_id.format(extension=supervisor),
+            Application="ChanSpy",
+            Data=f"{target},{SPY_OPTIONS[mode]}",
+        )
+        return await self._action(action)
+
+    async def pickup(self, request):
+        data = await _body(request)
+        ext = _text(data, "extension")
+        action = self._originate(
+            self.pbx.agent_channel.format(extension=ext),
+            self.pbx.agent_caller_id.format(extension=ext),
+            Application="PickupChan",
+            Data=_text(data, "target_channel"),
+        )
+        return await self._action(action)
+
+    def _interface(self, data):
+        interface = _text(data, "interface", False)
+        if interface:
+            return interface
+        ext = _text(data, "extension", False)
+        if not ext:
+            raise BadRequest("missing field: interface")
+        return self.pbx.member_interface.format(extension=ext)
+
+    async def queue_add(self, request):
+        data = await _body(request)
+        action = {
+            "Action": "QueueAdd",
+            "Queue": _text(data, "queue"),
+            "Interface": self._interface(data),
+        }
+        state_interface = _text(data, "state_interface", False)
+        if not state_interface and not data.get("interface") and self.pbx.member_state_interface:
+            state_interface = self.pbx.member_state_interface.format(extension=_text(data, "extension"))
+        if state_interface:
+            action["StateInterface"] = state_interface
+        member_name = _text(data, "member_name", False)
+        if member_name:
+            action["MemberName"] = member_name
+        if data.get("penalty") is not None:
+            penalty = data["penalty"]
+            if isinstance(penalty, bool) or not isinstance(penalty, int) or penalty < 0:
+                raise BadRequest("field penalty must be a non-negative integer")
+            action["Penalty"] = str(penalty)
+        if data.get("paused") is not None:
+            action["Paused"] = "true" if _flag(data, "paused") else "false"
+        return await self._action(action)
+
+    async def queue_remove(self, request):
+        data = await _body(request)
+        action = {
+            "Action": "QueueRemove",
+            "Queue": _text(data, "queue"),
+            "Interface": self._interface(data),
+        }
+        return await self._action(action)
+
+    async def queue_pause(self, request):
+        data = await _body(request)
+        if "paused" not in data:
+            raise BadRequest("missing field: paused")
+        paused = _flag(data, "paused")
+        action = {
+            "Action": "QueuePause",
+            "Interface": self._interface(data),
+            "Paused": "true" if paused else "false",
+        }
+        queue = _text(data, "queue", False)
+        if queue:
+            action["Queue"] = queue
+        reason = _text(data, "reason", False)
+        if reason:
+            action["Reason"] = reason
+        return await self._action(action)
+
+
+class HttpServer:
+    """Runs the :class:`Api` on ``[http] host:port``."""
+
+    def __init__(self, http_config, pbx_config, ami, health):
+        self.config = http_config
+        self.api = Api(http_config, pbx_config, ami, health)
+        self._runner = None
+        self.port = None
+
+    async def start(self):
+        self._runner = web.AppRunner(self.api.app(), access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, self.config.host, self.config.port)
+        await site.start()
+        self.port = self._runner.addresses[0][1]
+        _logger.info("HTTP API listening on %s:%s", self.config.host, self.port)
+        return self.port
+
+    async def stop(self):
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
