@@ -1,12 +1,11 @@
-from . import (
-    hotline_bulletin,
-    hotline_calendar_day,
-    hotline_category,
-    hotline_department,
-    hotline_district,
-    hotline_reminder,
-    hotline_service_type,
-    res_config_settings,
-    res_partner,
-    res_users,
-)
+from . import hotline_hierarchy_mixin
+from . import hotline_district
+from . import hotline_department
+from . import hotline_category
+from . import hotline_service_type
+from . import hotline_calendar_day
+from . import hotline_bulletin
+from . import hotline_reminder
+from . import res_partner
+from . import res_users
+from . import res_config_settings

@@ -1,21 +1,18 @@
-from odoo import api, fields, models
+from odoo import fields, models
 
 
 class HotlineDepartment(models.Model):
     _name = "hotline.department"
     _description = "Handling Department"
-    _inherit = ["mail.thread"]
+    _inherit = ["hotline.hierarchy.mixin", "mail.thread"]
     _parent_store = True
     _order = "complete_name"
-    _rec_name = "complete_name"
-    _rec_names_search = ["complete_name", "name", "code"]
 
-    name = fields.Char(required=True, translate=True, tracking=True)
-    code = fields.Char(required=True, tracking=True)
+    name = fields.Char(tracking=True)
+    code = fields.Char(tracking=True)
     parent_id = fields.Many2one("hotline.department", index=True, ondelete="restrict")
     parent_path = fields.Char(index=True)
     child_ids = fields.One2many("hotline.department", "parent_id")
-    complete_name = fields.Char(compute="_compute_complete_name", recursive=True, store=True)
     district_ids = fields.Many2many("hotline.district", string="Districts Served")
     manager_user_id = fields.Many2one("res.users", string="Manager", tracking=True)
     member_ids = fields.One2many("res.users", "hotline_department_id", string="Members")
@@ -27,7 +24,6 @@ class HotlineDepartment(models.Model):
     )
     duty_phone = fields.Char()
     email = fields.Char()
-    active = fields.Boolean(default=True)
 
     _sql_constraints = [
         ("code_unique", "unique(code)", "A department code must be unique."),
@@ -36,14 +32,6 @@ class HotlineDepartment(models.Model):
     # ------------------------------------------------------------
     # COMPUTES
     # ------------------------------------------------------------
-
-    @api.depends("name", "parent_id.complete_name")
-    def _compute_complete_name(self):
-        for department in self:
-            if department.parent_id:
-                department.complete_name = f"{department.parent_id.complete_name} / {department.name}"
-            else:
-                department.complete_name = department.name
 
     def _compute_member_count(self):
         counts = dict(
