@@ -1,0 +1,43 @@
+{
+    "name": "Hotline 12319: Cases",
+    "summary": "Case (work order) lifecycle: registration, routing, dispatch, time limits, supervision",
+    "version": "18.0.1.0.0",
+    "category": "Services/Hotline",
+    "author": "Hotline 12319",
+    "website": "https://example.city/hotline12319",
+    "license": "LGPL-3",
+    "depends": ["hotline_base", "portal", "mail", "resource"],
+    "data": [
+        "security/ir.model.access.csv",
+        "security/hotline_case_security.xml",
+        "data/ir_sequence_data.xml",
+        "data/mail_message_subtype_data.xml",
+        "data/ir_config_parameter_data.xml",
+        "data/hotline_sla_policy_data.xml",
+        "data/ir_cron_data.xml",
+        "views/hotline_case_views.xml",
+        "views/hotline_routing_rule_views.xml",
+        "views/hotline_sla_policy_views.xml",
+        "views/hotline_case_supervision_views.xml",
+        "views/hotline_case_extension_views.xml",
+        "views/res_config_settings_views.xml",
+        "views/res_partner_views.xml",
+        "views/hotline_case_wizard_views.xml",
+        "views/hotline_case_export_views.xml",
+        "views/hotline_case_menus.xml",
+        "views/hotline_case_portal_templates.xml",
+    ],
+    "demo": [
+        "demo/hotline_case_demo.xml",
+    ],
+    "assets": {
+        "web.assets_backend": [
+            "hotline_case/static/src/js/**/*",
+        ],
+        "web.assets_tests": [
+            "hotline_case/static/src/tests/tours/**/*",
+        ],
+    },
+    "application": False,
+    "installable": True,
+}

@@ -1,0 +1,1530 @@
+from collections import defaultdict
+from datetime import timedelta
+
+from markupsafe import Markup, escape
+
+from odoo import Command, _, api, fields, models
+from odoo.exceptions import UserError, ValidationError
+from odoo.osv import expression
+from odoo.tools import SQL, format_datetime, html2plaintext
+
+from odoo.addons.hotline_base.tools import mask_phone
+
+SOURCES = [
+    ("hotline", "Hotline"),
+    ("supervisor", "Supervisor"),
+    ("department_transfer", "Department Transfer"),
+    ("leader_mailbox", "Leader Mailbox"),
+    ("web", "Website"),
+    ("open311", "Open311"),
+    ("other", "Other"),
+]
+PRIORITIES = [("0", "Normal"), ("1", "Urgent"), ("2", "Emergency")]
+STATES = [
+    ("new", "New"),
+    ("accepted", "Accepted"),
+    ("assigned", "Assigned"),
+    ("in_progress", "In Progress"),
+    ("feedback", "Feedback"),
+    ("return_visit", "Return Visit"),
+    ("done", "Done"),
+    ("cancel", "Voided"),
+]
+OPEN_STATES = ("new", "accepted", "assigned", "in_progress", "feedback", "return_visit")
+HANDLING_STATES = ("assigned", "in_progress")
+ACCEPTANCE_STATUS = {
+    "new": "not_processed",
+    "accepted": "processing",
+    "assigned": "processing",
+    "in_progress": "processing",
+    "feedback": "verification",
+    "return_visit": "verification",
+    "done": "completed",
+    "cancel": "voided",
+}
+
+
+class HotlineCase(models.Model):
+    _name = "hotline.case"
+    _description = "Hotline Case"
+    _inherit = ["portal.mixin", "mail.thread", "mail.activity.mixin"]
+    _order = "priority desc, reported_at desc, id desc"
+    _check_company_auto = False
+
+    # ------------------------------------------------------------
+    # FIELDS: registration
+    # ------------------------------------------------------------
+
+    name = fields.Char(string="Case Number", required=True, readonly=True, copy=False, default=lambda self: _("New"))
+    partner_id = fields.Many2one("res.partner", string="Caller", index=True, tracking=True)
+    caller_name = fields.Char(tracking=True)
+    caller_phone = fields.Char(tracking=True, groups="hotline_base.group_hotline_operator")
+    caller_phone_normalized = fields.Char(
+        string="Normalized Caller Phone",
+        compute="_compute_caller_phone_normalized",
+        store=True,
+        index=True,
+        groups="hotline_base.group_hotline_operator",
+    )
+    caller_phone_display = fields.Char(
+        string="Caller Phone (shown)",
+        compute="_compute_caller_phone_display",
+        help="The caller's phone, masked for department staff unless the settings allow it.",
+    )
+    anonymous = fields.Boolean(help="The caller does not want their name or number passed on.")
+    reported_at = fields.Datetime(
+        string="Reporting Time", required=True, default=fields.Datetime.now, index=True, tracking=True
+    )
+    user_id = fields.Many2one(
+        "res.users", string="Duty Operator", default=lambda self: self.env.user, index=True, tracking=True
+    )
+    source = fields.Selection(SOURCES, required=True, default="hotline", tracking=True)
+    category_id = fields.Many2one("hotline.category", string="Category", index=True, tracking=True)
+    service_type_id = fields.Many2one("hotline.service.type", string="Service Type", index=True, tracking=True)
+    district_id = fields.Many2one("hotline.district", string="District", index=True, tracking=True)
+    address = fields.Char(tracking=True)
+    latitude = fields.Float(digits=(10, 7))
+    longitude = fields.Float(digits=(10, 7))
+    summary = fields.Char(tracking=True)
+    description = fields.Html(string="Details", sanitize_style=True)
+    priority = fields.Selection(PRIORITIES, required=True, default="0", tracking=True)
+    attachment_ids = fields.Many2many(
+        "ir.attachment", "hotline_case_ir_attachment_rel", "case_id", "attachment_id", string="Attachments"
+    )
+    company_id = fields.Many2one("res.company", required=True, default=lambda self: self.env.company)
+
+    # ------------------------------------------------------------
+    # FIELDS: processing
+    # ------------------------------------------------------------
+
+    state = fields.Selection(
+        STATES, string="Status", required=True, default="new", copy=False, index=True, tracking=True
+    )
+    acceptance_status = fields.Selection(
+        [
+            ("not_processed", "Not Processed"),
+            ("processing", "Processing"),
+            ("verification", "Verification"),
+            ("completed", "Completed"),
+            ("voided", "Voided"),
+        ],
+        compute="_compute_acceptance_status",
+        store=True,
+    )
+    processing_method = fields.Selection(
+        [("handle", "File for Handling"), ("leader", "Report to the Leader"), ("transfer", "Assist and Transfer")],
+        default="handle",
+        tracking=True,
+    )
+    processing_number = fields.Char(readonly=True, copy=False, index=True)
+    department_id = fields.Many2one(
+        "hotline.department", string="Handling Department", index=True, tracking=True, ondelete="restrict"
+    )
+    assist_department_ids = fields.Many2many(
+        "hotline.department",
+        "hotline_case_assist_department_rel",
+        "case_id",
+        "department_id",
+        string="Assisting Departments",
+    )
+    leader_user_id = fields.Many2one("res.users", string="Leader", tracking=True)
+    leader_instruction = fields.Text(tracking=True)
+    leader_decision = fields.Selection(
+        [("verify", "Verify"), ("approve", "Approve"), ("other", "Other")], tracking=True
+    )
+    accept_user_id = fields.Many2one("res.users", string="Accepted By", readonly=True, copy=False)
+    accepted_at = fields.Datetime(readonly=True, copy=False)
+    dispatched_at = fields.Datetime(readonly=True, copy=False)
+    started_at = fields.Datetime(string="Signed Off At", readonly=True, copy=False)
+    feedback_at = fields.Datetime(readonly=True, copy=False)
+    verified_at = fields.Datetime(readonly=True, copy=False)
+    verify_user_id = fields.Many2one("res.users", string="Verified By", readonly=True, copy=False)
+    closed_at = fields.Datetime(readonly=True, copy=False)
+    handling_result = fields.Text(tracking=True)
+    feedback_attachment_ids = fields.Many2many(
+        "ir.attachment",
+        "hotline_case_feedback_attachment_rel",
+        "case_id",
+        "attachment_id",
+        string="Feedback Attachments",
+    )
+    resolved_at = fields.Datetime(readonly=True, copy=False)
+    resolution_type = fields.Selection(
+        [("direct", "Answered on the Call"), ("handled", "Handled by a Department")], readonly=True, copy=False
+    )
+    satisfaction = fields.Selection(
+        [
+            ("satisfied", "Satisfied"),
+            ("relatively_satisfied", "Relatively Satisfied"),
+            ("general", "General"),
+            ("unsatisfied", "Unsatisfied"),
+            ("other", "Other"),
+        ],
+        tracking=True,
+        copy=False,
+    )
+    return_visit_note = fields.Text(copy=False)
+    return_visit_user_id = fields.Many2one("res.users", string="Return Visit By", readonly=True, copy=False)
+    return_visit_at = fields.Datetime(readonly=True, copy=False)
+    cancel_reason = fields.Text(string="Void Reason", copy=False, tracking=True)
+    return_reason = fields.Text(string="Reason for Return", copy=False, tracking=True)
+    reject_reason = fields.Text(string="Reason for Rejection", copy=False, tracking=True)
+    return_count = fields.Integer(string="Returns to the Centre", readonly=True, copy=False)
+    reject_count = fields.Integer(string="Rejected Feedbacks", readonly=True, copy=False)
+    department_log_ids = fields.One2many("hotline.case.department.log", "case_id", string="Department History")
+
+    # ------------------------------------------------------------
+    # FIELDS: time limits
+    # ------------------------------------------------------------
+
+    sla_policy_id = fields.Many2one("hotline.sla.policy", string="Time Limit Policy", tracking=True, copy=False)
+    stage_start = fields.Datetime(
+        string="Stage Started", readonly=True, copy=False, help="When the case entered its current stage."
+    )
+    deadline = fields.Datetime(readonly=True, copy=False, tracking=True, help="Deadline of the current stage.")
+    warning_at = fields.Datetime(
+        string="Warning From", readonly=True, copy=False, help="A reminder is sent from this moment on."
+    )
+    handle_start = fields.Datetime(
+        string="Handling Period Start", readonly=True, copy=False, help="When the department's time limit started."
+    )
+    handle_deadline = fields.Datetime(string="Handling Deadline", readonly=True, copy=False, tracking=True)
+    is_overdue = fields.Boolean(string="Overdue", readonly=True, copy=False)
+    overdue_state = fields.Selection(
+        [("on_time", "On Time"), ("warning", "Due Soon"), ("overdue", "Overdue")],
+        string="Time Limit Status",
+        default="on_time",
+        required=True,
+        readonly=True,
+        copy=False,
+    )
+    handle_overdue = fields.Boolean(
+        string="Handled Late", readonly=True, copy=False, help="The department's handling exceeded its deadline."
+    )
+    remaining_hours = fields.Float(
+        string="Hours Left", compute="_compute_remaining_hours", help="Hours until the deadline (negative: late)."
+    )
+    stage_log_ids = fields.One2many("hotline.case.stage.log", "case_id", string="Stage Log")
+    extension_ids = fields.One2many("hotline.case.extension", "case_id", string="Extension Requests")
+    extension_count = fields.Integer(compute="_compute_extension_count")
+
+    # ------------------------------------------------------------
+    # FIELDS: supervision
+    # ------------------------------------------------------------
+
+    supervision_ids = fields.One2many("hotline.case.supervision", "case_id", string="Supervisions")
+    is_supervised = fields.Boolean(string="Supervised", compute="_compute_is_supervised", store=True)
+    supervision_level = fields.Selection(
+        [("urge", "Urge"), ("warn", "Warn"), ("red", "Red Card")],
+        compute="_compute_is_supervised",
+        store=True,
+        string="Supervision Level",
+    )
+    supervision_count = fields.Integer(compute="_compute_supervision_count")
+
+    # ------------------------------------------------------------
+    # FIELDS: duplicates and the caller's history
+    # ------------------------------------------------------------
+
+    duplicate_of_id = fields.Many2one(
+        "hotline.case", string="Duplicate Of", index=True, copy=False, tracking=True, ondelete="set null"
+    )
+    duplicate_ids = fields.One2many("hotline.case", "duplicate_of_id", string="Merged Duplicates")
+    reporter_count = fields.Integer(
+        string="Callers Reporting",
+        compute="_compute_reporter_count",
+        store=True,
+        help="How many calls reported this problem: this case and the duplicates merged into it.",
+    )
+    possible_duplicate_ids = fields.Many2many(
+        "hotline.case",
+        compute="_compute_possible_duplicate_ids",
+        string="Possible Duplicates",
+        groups="hotline_base.group_hotline_operator",
+    )
+    possible_duplicate_count = fields.Integer(
+        compute="_compute_possible_duplicate_ids", groups="hotline_base.group_hotline_operator"
+    )
+    partner_case_ids = fields.Many2many(
+        "hotline.case",
+        compute="_compute_partner_case_ids",
+        string="Caller's Other Cases",
+        groups="hotline_base.group_hotline_operator",
+    )
+    partner_case_count = fields.Integer(
+        compute="_compute_partner_case_ids", string="Caller's Cases", groups="hotline_base.group_hotline_operator"
+    )
+    caller_vip = fields.Boolean(related="partner_id.hotline_vip", string="VIP Caller")
+    caller_blacklisted = fields.Boolean(related="partner_id.hotline_blacklist_active", string="Blacklisted Caller")
+    color = fields.Integer(string="Color Index")
+
+    _sql_constraints = [
+        ("name_unique", "unique(name)", "A case number must be unique."),
+    ]
+
+    def init(self):
+        # the deadline cron reads open cases only: small partial indexes instead of indexes on every case
+        open_states = SQL(", ").join(SQL("%s", state) for state in OPEN_STATES)
+        for column in ("deadline", "warning_at"):
+            self.env.cr.execute(
+                SQL(
+                    "CREATE INDEX IF NOT EXISTS %s ON hotline_case (%s) WHERE state IN (%s)",
+                    SQL.identifier(f"hotline_case_open_{column}_index"),
+                    SQL.identifier(column),
+                    open_states,
+                )
+            )
+
+    # ------------------------------------------------------------
+    # COMPUTES
+    # ------------------------------------------------------------
+
+    @api.depends("caller_phone")
+    def _compute_caller_phone_normalized(self):
+        partners = self.env["res.partner"]
+        for case in self:
+            case.caller_phone_normalized = partners._hotline_normalize_phone(case.caller_phone) or False
+
+    @api.depends("caller_phone")
+    @api.depends_context("uid")
+    def _compute_caller_phone_display(self):
+        masked = self._hotline_mask_phone()
+        # sudo: caller_phone is for internal users only; department staff get the masked form
+        for case, case_sudo in zip(self, self.sudo(), strict=True):
+            phone = case_sudo.caller_phone or False
+            case.caller_phone_display = mask_phone(phone) if masked else phone
+
+    @api.depends("state")
+    def _compute_acceptance_status(self):
+        for case in self:
+            case.acceptance_status = ACCEPTANCE_STATUS.get(case.state, "not_processed")
+
+    @api.depends("deadline", "state")
+    def _compute_remaining_hours(self):
+        now = fields.Datetime.now()
+        for case in self:
+            if case.deadline and case.state in OPEN_STATES:
+                case.remaining_hours = round((case.deadline - now).total_seconds() / 3600.0, 2)
+            else:
+                case.remaining_hours = 0.0
+
+    def _compute_extension_count(self):
+        counts = dict(
+            self.env["hotline.case.extension"]._read_group([("case_id", "in", self.ids)], ["case_id"], ["__count"])
+        )
+        for case in self:
+            case.extension_count = counts.get(case, 0)
+
+    @api.depends("supervision_ids.state", "supervision_ids.level")
+    def _compute_is_supervised(self):
+        ranks = {"urge": 1, "warn": 2, "red": 3}
+        for case in self:
+            levels = case.supervision_ids.filtered(lambda s: s.state == "open").mapped("level")
+            case.is_supervised = bool(levels)
+            case.supervision_level = max(levels, key=ranks.get) if levels else False
+
+    def _compute_supervision_count(self):
+        counts = dict(
+            self.env["hotline.case.supervision"]._read_group([("case_id", "in", self.ids)], ["case_id"], ["__count"])
+        )
+        for case in self:
+            case.supervision_count = counts.get(case, 0)
+
+    @api.depends("duplicate_ids")
+    def _compute_reporter_count(self):
+        counts = dict(
+            self.with_context(active_test=False)._read_group(
+                [("duplicate_of_id", "in", self.ids)], ["duplicate_of_id"], ["__count"]
+            )
+        )
+        for case in self:
+            case.reporter_count = 1 + counts.get(case, 0)
+
+    @api.depends("caller_phone", "address", "category_id", "reported_at", "duplicate_of_id")
+    def _compute_possible_duplicate_ids(self):
+        for case in self:
+            domain = case._get_duplicate_domain()
+            duplicates = self.search(domain, limit=20) if domain else self.browse()
+            case.possible_duplicate_ids = duplicates
+            case.possible_duplicate_count = len(duplicates)
+
+    @api.depends("partner_id", "caller_phone")
+    def _compute_partner_case_ids(self):
+        for case in self:
+            domain = case._get_partner_case_domain()
+            cases = self.search(domain, limit=50) if domain else self.browse()
+            case.partner_case_ids = cases
+            case.partner_case_count = len(cases)
+
+    def _compute_access_url(self):
+        super()._compute_access_url()
+        for case in self:
+            case.access_url = f"/my/hotline/{case.id}"
+
+    # ------------------------------------------------------------
+    # CONSTRAINTS AND ONCHANGES
+    # ------------------------------------------------------------
+
+    @api.constrains("duplicate_of_id")
+    def _check_duplicate_of_id(self):
+        for case in self:
+            if case.duplicate_of_id == case:
+                raise ValidationError(_("A case cannot be a duplicate of itself."))
+            if case.duplicate_of_id.duplicate_of_id:
+                raise ValidationError(
+                    _("Case %s is itself a duplicate: merge into its master case instead.", case.duplicate_of_id.name)
+                )
+
+    @api.constrains("latitude", "longitude")
+    def _check_coordinates(self):
+        for case in self:
+            if not -90 <= case.latitude <= 90 or not -180 <= case.longitude <= 180:
+                raise ValidationError(_("The coordinates of case %s are out of range.", case.name))
+
+    @api.onchange("caller_phone")
+    def _onchange_caller_phone(self):
+        if not self.caller_phone:
+            return
+        partner = self.env["res.partner"]._hotline_find_by_phone(self.caller_phone)
+        if partner:
+            self.partner_id = partner
+            self.caller_name = partner.name
+
+    @api.onchange("partner_id")
+    def _onchange_partner_id(self):
+        partner = self.partner_id
+        if not partner:
+            return
+        if not self.caller_name:
+            self.caller_name = partner.name
+        if not self.caller_phone:
+            self.caller_phone = partner.mobile or partner.phone
+
+    @api.onchange("assist_department_ids", "department_id")
+    def _onchange_assist_department_ids(self):
+        if self.department_id and self.department_id in self.assist_department_ids:
+            self.assist_department_ids -= self.department_id
+
+    # ------------------------------------------------------------
+    # CRUD
+    # ------------------------------------------------------------
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        for vals in vals_list:
+            if vals.get("name") in (None, False, "", "/", "New", _("New")):
+                vals["name"] = self.env["ir.sequence"].next_by_code("hotline.case") or "/"
+            self._hotline_fill_partner(vals)
+        cases = super().create(vals_list)
+        cases._hotline_link_attachments()
+        cases._hotline_assign_sla_policy()
+        cases._hotline_enter_stage()
+        return cases
+
+    def write(self, vals):
+        old_states = {case.id: case.state for case in self} if "state" in vals else {}
+        result = super().write(vals)
+        if {"attachment_ids", "feedback_attachment_ids"} & vals.keys():
+            self._hotline_link_attachments()
+        changed = self.filtered(lambda case: old_states[case.id] != case.state) if old_states else self.browse()
+        if changed:
+            changed._hotline_leave_stage()
+            changed._hotline_enter_stage()
+        return result
+
+    def _track_subtype(self, init_values):
+        self.ensure_one()
+        if "state" in init_values:
+            return self.env.ref("hotline_case.mt_case_state")
+        return super()._track_subtype(init_values)
+
+    def copy_data(self, default=None):
+        vals_list = super().copy_data(default=default)
+        for vals in vals_list:
+            vals["name"] = _("New")
+        return vals_list
+
+    # ------------------------------------------------------------
+    # ACTIONS: registration
+    # ------------------------------------------------------------
+
+    def action_accept(self):
+        for case in self:
+            case._check_can_accept()
+            case.write(case._prepare_accept_vals())
+            case._notify_accepted()
+        return True
+
+    def action_close_direct(self):
+        for case in self:
+            case._check_can_close_direct()
+            case.write(case._prepare_close_direct_vals())
+        return True
+
+    def action_cancel(self):
+        for case in self:
+            case._check_can_cancel()
+            case.write(case._prepare_cancel_vals())
+            # sudo: a voided case's supervisions close with it, whoever voids it
+            case.sudo().supervision_ids.filtered(lambda s: s.state != "closed").write({"state": "closed"})
+        return True
+
+    # ------------------------------------------------------------
+    # ACTIONS: the centre
+    # ------------------------------------------------------------
+
+    def action_dispatch(self):
+        for case in self:
+            case._check_can_dispatch()
+            case.write(case._prepare_dispatch_vals())
+            case._hotline_log_department("dispatch", case.department_id)
+            case._notify_department()
+        return True
+
+    def action_verify(self):
+        for case in self:
+            case._check_can_verify()
+            case.write(case._prepare_verify_vals())
+        return True
+
+    def action_reject_feedback(self):
+        for case in self:
+            case._check_can_reject_feedback()
+            case.write(case._prepare_reject_feedback_vals())
+            case._hotline_log_department("reject", case.department_id, case.reject_reason)
+            case._notify_department(_("The centre rejected the handling result: %s", case.reject_reason))
+        return True
+
+    def action_return_visit(self):
+        for case in self:
+            case._check_can_return_visit()
+            unsatisfied = case.satisfaction == "unsatisfied"
+            note = case.return_visit_note
+            case.write(case._prepare_return_visit_vals())
+            if unsatisfied:
+                case._hotline_log_department("reopen", case.department_id, note)
+                case._notify_department(_("The caller is not satisfied; the case is back with you: %s", note or ""))
+        return True
+
+    def action_reopen(self):
+        for case in self:
+            case._check_can_reopen()
+            case.write(case._prepare_reopen_vals())
+            if case.state == "in_progress":
+                case._hotline_log_department("reopen", case.department_id)
+                case._notify_department(_("Case %s was reopened.", case.name))
+        return True
+
+    # ------------------------------------------------------------
+    # ACTIONS: the department
+    # ------------------------------------------------------------
+
+    def action_start(self):
+        for case in self:
+            case._check_can_start()
+            case.write(case._prepare_start_vals())
+            case.message_post(body=_("Signed off by %s.", self.env.user.name))
+        return True
+
+    def action_return_to_center(self):
+        for case in self:
+            case._check_can_return_to_center()
+            department = case.department_id
+            case.write(case._prepare_return_to_center_vals())
+            case._hotline_log_department("return", department, case.return_reason)
+            case._notify_centre(
+                _(
+                    "%(department)s returned the case to the centre: %(reason)s",
+                    department=department.display_name,
+                    reason=case.return_reason,
+                )
+            )
+        return True
+
+    def action_submit_feedback(self):
+        for case in self:
+            case._check_can_submit_feedback()
+            case.write(case._prepare_submit_feedback_vals())
+            case._notify_centre(_("Handling result: %s", case.handling_result))
+        return True
+
+    # ------------------------------------------------------------
+    # ACTIONS: windows and wizards
+    # ------------------------------------------------------------
+
+    def action_view_partner_cases(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id("hotline_case.hotline_case_action")
+        action["domain"] = [("id", "in", self.partner_case_ids.ids)]
+        action["context"] = {"create": False}
+        return action
+
+    def action_view_possible_duplicates(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id("hotline_case.hotline_case_action")
+        action["domain"] = [("id", "in", self.possible_duplicate_ids.ids)]
+        action["context"] = {"create": False}
+        return action
+
+    def action_view_duplicates(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id("hotline_case.hotline_case_action")
+        action["domain"] = [("duplicate_of_id", "=", self.id)]
+        action["context"] = {"create": False, "active_test": False}
+        return action
+
+    def action_view_supervisions(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id("hotline_case.hotline_case_supervision_action")
+        action["domain"] = [("case_id", "=", self.id)]
+        action["context"] = {"default_case_id": self.id}
+        return action
+
+    def action_view_extensions(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id("hotline_case.hotline_case_extension_action")
+        action["domain"] = [("case_id", "=", self.id)]
+        action["context"] = {"default_case_id": self.id}
+        return action
+
+    def action_open_cancel_wizard(self):
+        return self._hotline_wizard_action("hotline.case.cancel", _("Void"))
+
+    def action_open_return_wizard(self):
+        return self._hotline_wizard_action("hotline.case.return", _("Return to the Centre"))
+
+    def action_open_reject_wizard(self):
+        return self._hotline_wizard_action("hotline.case.reject", _("Reject Feedback"))
+
+    def action_open_transfer_wizard(self):
+        return self._hotline_wizard_action("hotline.case.transfer", _("Transfer"))
+
+    def action_open_supervision_form(self):
+        self.ensure_one()
+        return {
+            "type": "ir.actions.act_window",
+            "name": _("Supervise %s", self.name),
+            "res_model": "hotline.case.supervision",
+            "view_mode": "form",
+            "target": "new",
+            "context": {"default_case_id": self.id},
+        }
+
+    def _hotline_wizard_action(self, model, name):
+        return {
+            "type": "ir.actions.act_window",
+            "name": name,
+            "res_model": model,
+            "view_mode": "form",
+            "target": "new",
+            "context": {"default_case_ids": self.ids},
+        }
+
+    def action_open_merge_wizard(self):
+        master = self[:1].possible_duplicate_ids.sorted("reported_at")[:1]
+        return {
+            "type": "ir.actions.act_window",
+            "name": _("Merge Duplicates"),
+            "res_model": "hotline.case.merge",
+            "view_mode": "form",
+            "target": "new",
+            "context": {"default_case_ids": self.ids, "default_master_id": master.id},
+        }
+
+    # ------------------------------------------------------------
+    # CHECKS
+    # ------------------------------------------------------------
+
+    def _check_state(self, states, action_label):
+        self.ensure_one()
+        if self.state not in states:
+            labels = dict(self._fields["state"]._description_selection(self.env))
+            raise UserError(
+                _(
+                    "Case %(case)s cannot %(action)s: it is %(state)s.",
+                    case=self.name,
+                    action=action_label,
+                    state=labels.get(self.state),
+                )
+            )
+
+    def _check_required(self, field_names, action_label):
+        self.ensure_one()
+        missing = [
+            self._fields[name]._description_string(self.env)
+            for name in field_names
+            if not (self[name].strip() if isinstance(self[name], str) else self[name])
+        ]
+        if missing:
+            raise UserError(
+                _(
+                    "Case %(case)s cannot %(action)s: fill in %(fields)s first.",
+                    case=self.name,
+                    action=action_label,
+                    fields=", ".join(missing),
+                )
+            )
+
+    def _check_group(self, xmlid, action_label):
+        if not self.env.su and not self.env.user.has_group(xmlid):
+            raise UserError(_("You are not allowed to %s.", action_label))
+
+    def _check_handler(self, action_label):
+        """Department staff of the handling department, or a supervisor acting for them."""
+        self.ensure_one()
+        user = self.env.user
+        if self.env.su or user.has_group("hotline_base.group_hotline_supervisor"):
+            return
+        if not self.department_id or user.hotline_department_id != self.department_id:
+            raise UserError(_("Only the handling department can %s.", action_label))
+
+    def _check_can_accept(self):
+        label = _("be accepted")
+        self._check_state(["new"], label)
+        self._check_group("hotline_base.group_hotline_supervisor", _("accept cases"))
+        self._check_required(["category_id", "service_type_id", "summary", "processing_method"], label)
+
+    def _check_can_close_direct(self):
+        label = _("be closed on the call")
+        self._check_state(["new"], label)
+        self._check_required(["category_id", "service_type_id", "summary"], label)
+
+    def _check_can_cancel(self):
+        label = _("be voided")
+        self._check_state(OPEN_STATES, label)
+        if self.state != "new":
+            self._check_group("hotline_base.group_hotline_supervisor", _("void cases being processed"))
+        self._check_required(["cancel_reason"], label)
+
+    def _check_can_dispatch(self):
+        label = _("be dispatched")
+        self._check_state(["accepted"], label)
+        self._check_group("hotline_base.group_hotline_supervisor", _("dispatch cases"))
+        self._check_required(["department_id"], label)
+        if self.processing_method == "leader":
+            self._check_required(["leader_decision"], label)
+
+    def _check_can_start(self):
+        self._check_state(["assigned"], _("be signed off"))
+        self._check_handler(_("sign off this case"))
+
+    def _check_can_return_to_center(self):
+        label = _("be returned to the centre")
+        self._check_state(["assigned", "in_progress"], label)
+        self._check_handler(_("return this case"))
+        self._check_required(["return_reason"], label)
+
+    def _check_can_transfer(self, department):
+        label = _("be transferred")
+        self._check_state(["assigned", "in_progress"], label)
+        self._check_group("hotline_base.group_hotline_supervisor", _("transfer cases"))
+        if not department:
+            raise UserError(_("Case %s cannot be transferred: choose the new department.", self.name))
+        if department == self.department_id:
+            raise UserError(_("Case %s is already with this department.", self.name))
+
+    def _check_can_submit_feedback(self):
+        label = _("report a handling result")
+        self._check_state(["in_progress"], label)
+        self._check_handler(_("report the handling result"))
+        self._check_required(["handling_result"], label)
+
+    def _check_can_verify(self):
+        self._check_state(["feedback"], _("be verified"))
+        self._check_group("hotline_base.group_hotline_supervisor", _("verify handling results"))
+
+    def _check_can_reject_feedback(self):
+        label = _("have its feedback rejected")
+        self._check_state(["feedback"], label)
+        self._check_group("hotline_base.group_hotline_supervisor", _("reject handling results"))
+        self._check_required(["reject_reason"], label)
+
+    def _check_can_return_visit(self):
+        label = _("record a return visit")
+        self._check_state(["return_visit"], label)
+        self._check_group("hotline_base.group_hotline_operator", _("record return visits"))
+        self._check_required(["satisfaction"], label)
+
+    def _check_can_reopen(self):
+        self._check_state(["done"], _("be reopened"))
+        self._check_group("hotline_base.group_hotline_supervisor", _("reopen cases"))
+
+    # ------------------------------------------------------------
+    # VALUES FOR THE TRANSITIONS
+    # ------------------------------------------------------------
+
+    def _prepare_accept_vals(self):
+        self.ensure_one()
+        vals = {"state": "accepted", "accepted_at": fields.Datetime.now(), "accept_user_id": self.env.user.id}
+        if not self.processing_number:
+            vals["processing_number"] = self._hotline_next_processing_number()
+        if not self.department_id:
+            vals["department_id"] = self._hotline_find_department().id
+        policy = self.env["hotline.sla.policy"]._find_policy(self)
+        if policy:
+            vals["sla_policy_id"] = policy.id
+        return vals
+
+    def _prepare_close_direct_vals(self):
+        now = fields.Datetime.now()
+        return {"state": "done", "resolution_type": "direct", "resolved_at": now, "closed_at": now}
+
+    def _prepare_cancel_vals(self):
+        return {"state": "cancel", "closed_at": fields.Datetime.now()}
+
+    def _prepare_dispatch_vals(self):
+        self.ensure_one()
+        now = fields.Datetime.now()
+        return {
+            "state": "assigned",
+            "dispatched_at": now,
+            "handle_start": now,
+            "handle_deadline": False,
+            "assist_department_ids": [Command.unlink(self.department_id.id)]
+            if self.department_id in self.assist_department_ids
+            else [],
+        }
+
+    def _prepare_start_vals(self):
+        return {"state": "in_progress", "started_at": fields.Datetime.now()}
+
+    def _prepare_return_to_center_vals(self):
+        self.ensure_one()
+        return {
+            "state": "accepted",
+            "department_id": False,
+            "handle_deadline": False,
+            "handle_start": False,
+            "return_count": self.return_count + 1,
+        }
+
+    def _prepare_transfer_vals(self, department):
+        self.ensure_one()
+        now = fields.Datetime.now()
+        vals = {
+            "state": "assigned",
+            "department_id": department.id,
+            "dispatched_at": now,
+            "handle_start": now,
+            "handle_deadline": False,
+        }
+        if department in self.assist_department_ids:
+            vals["assist_department_ids"] = [Command.unlink(department.id)]
+        return vals
+
+    def _prepare_submit_feedback_vals(self):
+        self.ensure_one()
+        now = fields.Datetime.now()
+        return {
+            "state": "feedback",
+            "feedback_at": now,
+            "resolved_at": now,
+            "resolution_type": "handled",
+            "handle_overdue": self.handle_overdue or bool(self.handle_deadline and now > self.handle_deadline),
+        }
+
+    def _prepare_verify_vals(self):
+        return {"state": "return_visit", "verified_at": fields.Datetime.now(), "verify_user_id": self.env.user.id}
+
+    def _prepare_reject_feedback_vals(self):
+        self.ensure_one()
+        return {"state": "in_progress", "reject_count": self.reject_count + 1, "resolved_at": False}
+
+    def _prepare_return_visit_vals(self):
+        self.ensure_one()
+        now = fields.Datetime.now()
+        vals = {"return_visit_user_id": self.env.user.id, "return_visit_at": now}
+        if self.satisfaction == "unsatisfied":
+            vals.update(self._prepare_back_to_department_vals())
+            vals["satisfaction"] = False
+        else:
+            vals.update({"state": "done", "closed_at": now})
+        return vals
+
+    def _prepare_back_to_department_vals(self):
+        """The case goes back to its department with a fresh handling time limit."""
+        return {
+            "state": "in_progress",
+            "handle_start": fields.Datetime.now(),
+            "handle_deadline": False,
+            "handle_overdue": False,
+            "resolved_at": False,
+            "closed_at": False,
+        }
+
+    def _prepare_reopen_vals(self):
+        self.ensure_one()
+        if self.resolution_type == "handled" and self.department_id:
+            return self._prepare_back_to_department_vals()
+        return {"state": "new", "closed_at": False, "resolved_at": False, "resolution_type": False}
+
+    # ------------------------------------------------------------
+    # BUSINESS: helpers for the portal and the wizards
+    # ------------------------------------------------------------
+
+    def _hotline_cancel(self, reason):
+        self.write({"cancel_reason": reason})
+        return self.action_cancel()
+
+    def _hotline_return_to_center(self, reason):
+        self.write({"return_reason": reason})
+        return self.action_return_to_center()
+
+    def _hotline_reject_feedback(self, reason):
+        self.write({"reject_reason": reason})
+        return self.action_reject_feedback()
+
+    def _hotline_submit_feedback(self, handling_result, attachments=None):
+        """Report the handling result, with optional attachments (ir.attachment records or (name, bytes))."""
+        self.ensure_one()
+        attachment_records = self._hotline_make_attachments(attachments or [])
+        self.write(
+            {
+                "handling_result": handling_result,
+                "feedback_attachment_ids": [Command.link(a.id) for a in attachment_records],
+            }
+        )
+        return self.action_submit_feedback()
+
+    def _hotline_transfer(self, department, reason):
+        """Move a case being handled to another department; the history keeps both."""
+        for case in self:
+            case._check_can_transfer(department)
+            if not (reason or "").strip():
+                raise UserError(_("Case %s cannot be transferred: give a reason.", case.name))
+            old_department = case.department_id
+            case.write(case._prepare_transfer_vals(department))
+            case._hotline_log_department("transfer", old_department, reason, department)
+            case.message_post(
+                body=_(
+                    "Transferred from %(old)s to %(new)s: %(reason)s",
+                    old=old_department.display_name,
+                    new=department.display_name,
+                    reason=reason,
+                )
+            )
+            case._notify_department()
+        return True
+
+    def _hotline_request_extension(self, reason, requested_deadline=False, requested_hours=0.0):
+        """An extension request from the department; a supervisor approves it."""
+        self.ensure_one()
+        self._check_state(("accepted", "assigned", "in_progress"), _("ask for an extension"))
+        self._check_handler(_("ask for an extension"))
+        if not (reason or "").strip():
+            raise UserError(_("An extension request needs a reason."))
+        return self.env["hotline.case.extension"].create(
+            {
+                "case_id": self.id,
+                "reason": reason,
+                "requested_deadline": requested_deadline,
+                "requested_hours": requested_hours,
+            }
+        )
+
+    def _hotline_merge_into(self, master):
+        """Merge these cases into ``master`` (record or id) as duplicates: they are voided and linked to it."""
+        if isinstance(master, int):
+            master = self.browse(master)
+        master.ensure_one()
+        self._check_group("hotline_base.group_hotline_supervisor", _("merge duplicate cases"))
+        if master.duplicate_of_id:
+            master = master.duplicate_of_id
+        if master in self:
+            raise UserError(_("A case cannot be merged into itself."))
+        if master.state == "cancel":
+            raise UserError(_("Case %s is voided: choose an open or completed case as the master.", master.name))
+        for case in self:
+            if case.state in ("done", "cancel"):
+                raise UserError(_("Case %s is closed: it cannot be merged.", case.name))
+            case.duplicate_ids.write({"duplicate_of_id": master.id})
+            case.write(
+                {
+                    "duplicate_of_id": master.id,
+                    "state": "cancel",
+                    "closed_at": fields.Datetime.now(),
+                    "cancel_reason": _("Duplicate of %s", master.name),
+                }
+            )
+        master.message_post(
+            body=_("Merged duplicates: %s", ", ".join(self.mapped("name"))),
+        )
+        return master
+
+    # ------------------------------------------------------------
+    # BUSINESS: registration
+    # ------------------------------------------------------------
+
+    @api.model
+    def _hotline_fill_partner(self, vals):
+        """A case registered with a phone but no caller gets the caller known under that phone."""
+        if vals.get("partner_id") or not vals.get("caller_phone") or vals.get("anonymous"):
+            return
+        partner = self.env["res.partner"]._hotline_find_by_phone(vals["caller_phone"])
+        if partner:
+            vals["partner_id"] = partner.id
+            vals["caller_name"] = vals.get("caller_name") or partner.name
+
+    def _hotline_link_attachments(self):
+        """Attachments uploaded on the form belong to the case, so their access follows the case's."""
+        for case in self:
+            attachments = (case.attachment_ids | case.feedback_attachment_ids).filtered(
+                lambda a, case=case: a.res_model != case._name or a.res_id != case.id
+            )
+            # sudo: attachments uploaded by the user for this case, re-linked to it so they follow its access
+            attachments.sudo().filtered(lambda a: not a.res_id or a.res_model == "mail.compose.message").write(
+                {"res_model": case._name, "res_id": case.id}
+            )
+
+    def _hotline_make_attachments(self, attachments):
+        """ir.attachment records from records or (name, raw bytes) pairs, attached to this case."""
+        self.ensure_one()
+        records = self.env["ir.attachment"]
+        values = []
+        for attachment in attachments:
+            if isinstance(attachment, models.BaseModel):
+                records |= attachment
+            else:
+                name, raw = attachment[0], attachment[1]
+                values.append({"name": name, "raw": raw, "res_model": self._name, "res_id": self.id})
+        if values:
+            records |= self.env["ir.attachment"].create(values)
+        return records
+
+    def _hotline_next_processing_number(self):
+        self.ensure_one()
+        code = f"hotline.case.processing.{self.processing_method or 'handle'}"
+        return self.env["ir.sequence"].next_by_code(code) or "/"
+
+    def _hotline_routing_text(self):
+        self.ensure_one()
+        parts = [self.summary or "", html2plaintext(self.description or ""), self.address or ""]
+        return "\n".join(parts)
+
+    def _hotline_find_department(self):
+        """The handling department: the first matching routing rule, else the category's default."""
+        self.ensure_one()
+        # sudo: routing is configuration the operator applies without needing to read it
+        rule = self.env["hotline.routing.rule"].sudo()._find_rule(self)
+        if rule:
+            return rule.department_id.sudo(False)
+        if self.category_id:
+            return self.category_id._hotline_default_department()
+        return self.env["hotline.department"]
+
+    def _hotline_log_department(self, event, department, reason=False, to_department=False):
+        self.ensure_one()
+        # sudo: the department history is written by the workflow only, users just read it
+        self.env["hotline.case.department.log"].sudo().create(
+            {
+                "case_id": self.id,
+                "event": event,
+                "department_id": department.id if department else False,
+                "to_department_id": to_department.id if to_department else False,
+                "reason": reason,
+                "user_id": self.env.user.id,
+            }
+        )
+
+    # ------------------------------------------------------------
+    # BUSINESS: time limits
+    # ------------------------------------------------------------
+
+    def _hotline_assign_sla_policy(self):
+        Policy = self.env["hotline.sla.policy"]
+        for case in self.filtered(lambda c: not c.sla_policy_id):
+            policy = Policy._find_policy(case)
+            if policy:
+                case.sla_policy_id = policy
+
+    def _hotline_calendar(self):
+        """The calendar the time limits run on, or an empty one for round-the-clock policies."""
+        self.ensure_one()
+        if self.sla_policy_id and not self.sla_policy_id.working_time:
+            return self.env["resource.calendar"]
+        if self.department_id:
+            # sudo: department staff may not read the calendar configuration
+            return self.department_id.sudo()._hotline_get_calendar()
+        return self.company_id.resource_calendar_id or self.env.company.resource_calendar_id
+
+    def _hotline_add_hours(self, start, hours):
+        self.ensure_one()
+        return self.env["hotline.working.time"]._add_working_hours(self._hotline_calendar(), start, hours)
+
+    def _hotline_hours_between(self, start, end, calendar=None):
+        self.ensure_one()
+        calendar = self._hotline_calendar() if calendar is None else calendar
+        return self.env["hotline.working.time"]._working_hours_between(calendar, start, end)
+
+    @api.model
+    def _hotline_overdue_state(self, now, warning_at, deadline):
+        if deadline and now > deadline:
+            return "overdue"
+        if warning_at and now >= warning_at:
+            return "warning"
+        return "on_time"
+
+    def _hotline_stage_deadline_vals(self, now):
+        """Deadline, warning moment and status for the stage the case has just entered."""
+        self.ensure_one()
+        vals = {"stage_start": now, "deadline": False, "warning_at": False}
+        policy = self.sla_policy_id
+        if self.state in ("assigned", "in_progress"):
+            vals.update(self._hotline_handle_deadline_vals(now))
+        elif policy and self.state in OPEN_STATES:
+            hours = policy._get_stage_hours(self.state)
+            start = self.reported_at if self.state == "new" else now
+            if hours:
+                vals["deadline"] = self._hotline_add_hours(start, hours)
+                vals["warning_at"] = self._hotline_add_hours(start, hours * policy.warning_ratio)
+        vals["overdue_state"] = self._hotline_overdue_state(now, vals["warning_at"], vals["deadline"])
+        vals["is_overdue"] = vals["overdue_state"] == "overdue"
+        return vals
+
+    def _hotline_handle_deadline_vals(self, now):
+        """The department's time limit runs from dispatch (or a reopening) until the feedback."""
+        self.ensure_one()
+        policy = self.sla_policy_id
+        hours = policy._get_stage_hours("in_progress") if policy else 0.0
+        start = self.handle_start or now
+        if not hours:
+            return {"handle_deadline": False}
+        deadline = self.handle_deadline or self._hotline_add_hours(start, hours)
+        return {
+            "handle_start": start,
+            "handle_deadline": deadline,
+            "deadline": deadline,
+            "warning_at": self._hotline_add_hours(start, hours * policy.warning_ratio),
+        }
+
+    def _hotline_enter_stage(self):
+        """Start the stage the cases are in: time limit and an open stage-log line."""
+        now = fields.Datetime.now()
+        log_vals = []
+        for case in self:
+            super(HotlineCase, case).write(case._hotline_stage_deadline_vals(now))
+            log_vals.append(
+                {
+                    "case_id": case.id,
+                    "state": case.state,
+                    "user_id": self.env.user.id,
+                    "department_id": case.department_id.id,
+                    "date_in": now,
+                }
+            )
+        # sudo: the stage log is written by the workflow only, users just read it
+        self.env["hotline.case.stage.log"].sudo().create(log_vals)
+
+    def _hotline_leave_stage(self):
+        """Close the open stage-log lines: duration in working hours and whether the deadline was missed."""
+        now = fields.Datetime.now()
+        # sudo: the stage log is written by the workflow only, users just read it
+        logs = self.env["hotline.case.stage.log"].sudo().search([("case_id", "in", self.ids), ("date_out", "=", False)])
+        for log in logs:
+            case = log.case_id
+            calendar = case._hotline_log_calendar(log)
+            log.write(
+                {
+                    "date_out": now,
+                    "deadline": case.deadline,
+                    "working_hours": round(case._hotline_hours_between(log.date_in, now, calendar), 2),
+                    "overdue": log.overdue or bool(case.deadline and now > case.deadline),
+                }
+            )
+
+    def _hotline_log_calendar(self, log):
+        self.ensure_one()
+        if self.sla_policy_id and not self.sla_policy_id.working_time:
+            return self.env["resource.calendar"]
+        if log.department_id:
+            return log.department_id._hotline_get_calendar()
+        return self.company_id.resource_calendar_id or self.env.company.resource_calendar_id
+
+    def _hotline_extend_deadline(self, new_deadline, extension=None):
+        """Move the current stage's deadline (an approved extension request)."""
+        self.ensure_one()
+        now = fields.Datetime.now()
+        vals = {"deadline": new_deadline, "warning_at": new_deadline}
+        if self.state in ("assigned", "in_progress"):
+            vals["handle_deadline"] = new_deadline
+        if self.deadline and self.warning_at and self.warning_at < self.deadline:
+            # keep the same notice before the new deadline
+            vals["warning_at"] = new_deadline - (self.deadline - self.warning_at)
+        vals["overdue_state"] = self._hotline_overdue_state(now, vals["warning_at"], new_deadline)
+        vals["is_overdue"] = vals["overdue_state"] == "overdue"
+        self.write(vals)
+        reason = extension.reason if extension else ""
+        self.message_post(
+            body=_(
+                "Deadline extended to %(deadline)s: %(reason)s",
+                deadline=format_datetime(self.env, new_deadline, tz=self._hotline_tz()),
+                reason=reason,
+            ),
+            partner_ids=self._hotline_department_partners().ids,
+        )
+
+    # ------------------------------------------------------------
+    # BUSINESS: deadline cron
+    # ------------------------------------------------------------
+
+    @api.model
+    def _cron_check_deadlines(self, batch_size=20000):
+        """Mark cases due soon and overdue, set-based, and notify the cases that changed."""
+        now = fields.Datetime.now()
+        self.env.flush_all()
+        overdue_ids = self._hotline_mark_overdue(now, batch_size)
+        warning_ids = self._hotline_mark_warning(now, batch_size)
+        self.invalidate_model(["overdue_state", "is_overdue", "handle_overdue", "write_date"])
+        self.browse(overdue_ids)._hotline_notify_deadline("overdue")
+        self.browse(warning_ids)._hotline_notify_deadline("warning")
+        if len(overdue_ids) >= batch_size or len(warning_ids) >= batch_size:
+            # more to do: let the cron run again right away
+            self.env["ir.cron"]._notify_progress(done=len(overdue_ids) + len(warning_ids), remaining=1)
+        return overdue_ids, warning_ids
+
+    @api.model
+    def _hotline_mark_overdue(self, now, limit):
+        """Cases past their deadline become overdue, and so does their open stage-log line: one statement."""
+        self.env.cr.execute(
+            SQL(
+                """
+                WITH todo AS (
+                    SELECT id FROM hotline_case
+                     WHERE state IN %(states)s
+                       AND deadline < %(now)s
+                       AND overdue_state != 'overdue'
+                     LIMIT %(limit)s
+                       FOR UPDATE SKIP LOCKED
+                ), updated AS (
+                    UPDATE hotline_case c
+                       SET overdue_state = 'overdue',
+                           is_overdue = TRUE,
+                           handle_overdue = c.handle_overdue OR c.state IN %(handling)s,
+                           write_date = %(now)s
+                      FROM todo
+                     WHERE c.id = todo.id
+                 RETURNING c.id
+                ), logs AS (
+                    UPDATE hotline_case_stage_log log
+                       SET overdue = TRUE
+                      FROM updated
+                     WHERE log.case_id = updated.id AND log.date_out IS NULL
+                )
+                SELECT id FROM updated
+                """,
+                now=now,
+                states=OPEN_STATES,
+                handling=HANDLING_STATES,
+                limit=limit,
+            )
+        )
+        ids = [row[0] for row in self.env.cr.fetchall()]
+        if ids:
+            self.env["hotline.case.stage.log"].invalidate_model(["overdue"])
+        return ids
+
+    @api.model
+    def _hotline_mark_warning(self, now, limit):
+        """Cases past their warning moment but not their deadline become due soon: one statement."""
+        self.env.cr.execute(
+            SQL(
+                """
+                WITH todo AS (
+                    SELECT id FROM hotline_case
+                     WHERE state IN %(states)s
+                       AND warning_at <= %(now)s
+                       AND (deadline IS NULL OR deadline >= %(now)s)
+                       AND overdue_state = 'on_time'
+                     LIMIT %(limit)s
+                       FOR UPDATE SKIP LOCKED
+                )
+                UPDATE hotline_case c
+                   SET overdue_state = 'warning', write_date = %(now)s
+                  FROM todo
+                 WHERE c.id = todo.id
+             RETURNING c.id
+                """,
+                now=now,
+                states=OPEN_STATES,
+                limit=limit,
+            )
+        )
+        return [row[0] for row in self.env.cr.fetchall()]
+
+    # ------------------------------------------------------------
+    # BUSINESS: notifications
+    # ------------------------------------------------------------
+
+    def _hotline_department_partners(self, with_assist=False):
+        departments = self.department_id
+        if with_assist:
+            departments |= self.assist_department_ids
+        # sudo: department members are not readable by every operator
+        departments = departments.sudo()
+        return (departments.member_ids | departments.manager_user_id).partner_id
+
+    def _hotline_handler_users(self):
+        """Who handles the case now: the department's staff, else the centre's supervisor or operator."""
+        self.ensure_one()
+        if self.department_id and self.state in ("assigned", "in_progress"):
+            # sudo: department members are not readable by every operator
+            department = self.department_id.sudo()
+            return (department.member_ids | department.manager_user_id).sudo(False)
+        return self.accept_user_id or self.user_id
+
+    def _hotline_supervisor_users(self):
+        """The supervisor responsible for the case: who accepted it."""
+        self.ensure_one()
+        return self.accept_user_id
+
+    def _notify_accepted(self):
+        self.ensure_one()
+        if self.processing_method == "leader" and self.leader_user_id:
+            self.activity_schedule(
+                "mail.mail_activity_data_todo",
+                user_id=self.leader_user_id.id,
+                summary=_("Leader instruction needed"),
+                note=_("Please record your instruction and decision on case %s.", self.name),
+            )
+
+    def _notify_department(self, body=None):
+        """Make the handling and assisting departments followers and tell them about the case."""
+        self.ensure_one()
+        partners = self._hotline_department_partners(with_assist=True)
+        if partners:
+            self.message_subscribe(partner_ids=partners.ids)
+        body = body or _(
+            "Case %(case)s was sent to %(department)s: %(summary)s",
+            case=self.name,
+            department=self.department_id.display_name,
+            summary=self.summary or "",
+        )
+        self.message_post(
+            body=body,
+            message_type="comment",
+            subtype_xmlid="mail.mt_comment",
+            partner_ids=partners.ids,
+        )
+
+    def _notify_centre(self, body):
+        self.ensure_one()
+        partners = (self.accept_user_id | self.verify_user_id).partner_id
+        self.message_post(body=body, message_type="comment", subtype_xmlid="mail.mt_comment", partner_ids=partners.ids)
+
+    def _hotline_notify_extension_requested(self, extension):
+        self.ensure_one()
+        self.message_post(
+            body=_("Extension requested by %(user)s: %(reason)s", user=self.env.user.name, reason=extension.reason),
+            partner_ids=self._hotline_supervisor_users().partner_id.ids,
+        )
+
+    def _hotline_notify_supervision(self, supervision):
+        """Tell the current handlers at once (bus) and by message/e-mail."""
+        self.ensure_one()
+        users = self._hotline_handler_users()
+        partners = users.partner_id | self._hotline_department_partners()
+        levels = dict(supervision._fields["level"]._description_selection(self.env))
+        body = _(
+            "Supervision (%(level)s) by %(user)s: %(message)s",
+            level=levels[supervision.level],
+            user=supervision.user_id.name,
+            message=supervision.message,
+        )
+        self.message_post(
+            body=body,
+            message_type="comment",
+            subtype_xmlid="hotline_case.mt_case_supervised",
+            partner_ids=partners.ids,
+        )
+        payload = {
+            "title": _("Supervision: %s", self.name),
+            "message": supervision.message,
+            "level": supervision.level,
+            "case_id": self.id,
+            "case_name": self.name,
+            "supervision_id": supervision.id,
+        }
+        (users | partners.user_ids)._bus_send("hotline/supervision", payload)
+
+    def _hotline_notify_deadline(self, kind):
+        """Log the change on every case (one statement) and send each recipient one digest."""
+        if not self:
+            return
+        self._hotline_log_deadline(kind)
+        Partner = self.env["res.partner"]
+        for partner_id, case_ids in self._hotline_deadline_recipients().items():
+            self.browse(case_ids)._hotline_send_digest(Partner.browse(partner_id), kind)
+
+    def _hotline_log_deadline(self, kind):
+        """A chatter note on each case, written in one INSERT: the cron may change thousands of cases at once."""
+        if kind == "overdue":
+            template = self.env._("Time limit exceeded (deadline %s).")
+        else:
+            template = self.env._("Time limit due soon (deadline %s).")
+        tz = self.env.company.resource_calendar_id.tz or self._hotline_tz()
+        self.env.cr.execute(
+            SQL(
+                """
+                INSERT INTO mail_message (model, res_id, body, message_type, subtype_id, author_id, is_internal,
+                                          date, create_uid, create_date, write_uid, write_date)
+                SELECT %(model)s, c.id,
+                       replace(%(template)s, %(token)s,
+                               coalesce(to_char((c.deadline AT TIME ZONE 'UTC') AT TIME ZONE %(tz)s,
+                                                'YYYY-MM-DD HH24:MI'), '')),
+                       'notification', %(subtype)s, %(author)s, TRUE, %(now)s, %(uid)s, %(now)s, %(uid)s, %(now)s
+                  FROM hotline_case c
+                 WHERE c.id = ANY(%(ids)s)
+                """,
+                model=self._name,
+                template=str(escape(template)),
+                token="%s",
+                tz=tz,
+                subtype=self.env["ir.model.data"]._xmlid_to_res_id("mail.mt_note"),
+                author=self.env.ref("base.partner_root").id,
+                now=fields.Datetime.now(),
+                uid=self.env.uid,
+                ids=list(self.ids),
+            )
+        )
+        self.invalidate_recordset(["message_ids"])
+
+    def _hotline_deadline_recipients(self):
+        """{partner id: [case ids]}: the handlers of each case and the supervisor who accepted it.
+
+        Read with one query per table, not per case.
+        """
+        self.env.cr.execute(
+            SQL(
+                "SELECT id, state, department_id, accept_user_id, user_id FROM hotline_case WHERE id = ANY(%s)",
+                list(self.ids),
+            )
+        )
+        rows = self.env.cr.fetchall()
+        department_ids = {row[2] for row in rows if row[2] and row[1] in HANDLING_STATES}
+        members = self._hotline_department_member_partners(department_ids)
+        user_ids = {user_id for row in rows for user_id in row[3:] if user_id}
+        # sudo: the recipients' partners, whoever runs the cron
+        users = self.env["res.users"].sudo().browse(user_ids)
+        user_partner = {user.id: user.partner_id.id for user in users}
+        recipients = defaultdict(list)
+        for case_id, state, department_id, accept_user_id, user_id in rows:
+            if department_id and state in HANDLING_STATES:
+                partner_ids = set(members.get(department_id, ()))
+            else:
+                partner_ids = {user_partner.get(accept_user_id or user_id)}
+            partner_ids.add(user_partner.get(accept_user_id))
+            for partner_id in partner_ids - {None}:
+                recipients[partner_id].append(case_id)
+        return recipients
+
+    @api.model
+    def _hotline_department_member_partners(self, department_ids):
+        """{department id: partner ids of its members and manager}."""
+        if not department_ids:
+            return {}
+        # sudo: department members are not readable by every user running the cron
+        departments = self.env["hotline.department"].sudo().browse(department_ids)
+        return {
+            department.id: (department.member_ids | department.manager_user_id).partner_id.ids
+            for department in departments
+        }
+
+    def _hotline_deadline_text(self):
+        self.ensure_one()
+        return (
+            format_datetime(self.env, self.deadline, tz=self._hotline_tz(), dt_format="short") if self.deadline else ""
+        )
+
+    @api.model
+    def _hotline_tz(self):
+        """The time zone deadlines are shown in: the user's, else the centre's working calendar's."""
+        return self.env.user.tz or self.env.company.resource_calendar_id.tz or "UTC"
+
+    def _hotline_send_digest(self, partner, kind):
+        if kind == "overdue":
+            subject = _("%s case(s) are overdue", len(self))
+        else:
+            subject = _("%s case(s) are due soon", len(self))
+        lines = Markup("").join(
+            Markup("<li>%s — %s (%s)</li>") % (case.name, case.summary or "", case._hotline_deadline_text())
+            for case in self[:50]
+        )
+        body = Markup("<p>%s</p><ul>%s</ul>") % (subject, lines)
+        # sudo: the cron's digest goes to people who may not read every listed case themselves
+        self.env["mail.thread"].sudo().message_notify(
+            partner_ids=partner.ids,
+            subject=subject,
+            body=body,
+            model=self._name,
+            res_id=self[:1].id,
+        )
+        partner._bus_send(
+            "hotline/supervision",
+            {"title": subject, "message": ", ".join(self[:10].mapped("name")), "level": kind, "case_id": self[:1].id},
+        )
+
+    # ------------------------------------------------------------
+    # BUSINESS: helpers for the form
+    # ------------------------------------------------------------
+
+    @api.model
+    def _hotline_mask_phone(self):
+        """Whether the current user sees callers' phones masked (department staff, unless allowed)."""
+        if not self.env.user.share:
+            return False
+        # sudo: a harmless setting that portal users cannot read themselves
+        show = self.env["ir.config_parameter"].sudo().get_param("hotline_case.portal_show_phone")
+        return not show or show in ("False", "0")
+
+    @api.model
+    def _hotline_duplicate_days(self):
+        # sudo: a harmless setting every operator's form needs
+        value = self.env["ir.config_parameter"].sudo().get_param("hotline_case.duplicate_days", "30")
+        try:
+            return max(int(value), 0)
+        except ValueError:
+            return 30
+
+    def _get_duplicate_domain(self):
+        """Cases that may report the same problem: same caller phone, or same address and category."""
+        self.ensure_one()
+        days = self._hotline_duplicate_days()
+        if not days or self.duplicate_of_id:
+            return []
+        normalized = self.env["res.partner"]._hotline_normalize_phone(self.caller_phone)
+        address = (self.address or "").strip()
+        criteria = []
+        if normalized:
+            criteria.append([("caller_phone_normalized", "=", normalized)])
+        if address and self.category_id:
+            criteria.append([("address", "=ilike", address), ("category_id", "=", self.category_id.id)])
+        if not criteria:
+            return []
+        reported_at = self.reported_at or fields.Datetime.now()
+        window = timedelta(days=days)
+        domain = [
+            ("reported_at", ">=", reported_at - window),
+            ("reported_at", "<=", reported_at + window),
+            ("duplicate_of_id", "=", False),
+            ("state", "!=", "cancel"),
+        ]
+        if self.id or self._origin.id:
+            domain.append(("id", "!=", self._origin.id or self.id))
+        return expression.AND([domain, expression.OR(criteria)])
+
+    def _get_partner_case_domain(self):
+        """The caller's cases other than this one."""
+        self.ensure_one()
+        partner = self.partner_id._origin
+        normalized = self.env["res.partner"]._hotline_normalize_phone(self.caller_phone)
+        criteria = []
+        if partner:
+            criteria.append([("partner_id", "=", partner.id)])
+        if normalized:
+            criteria.append([("caller_phone_normalized", "=", normalized)])
+        if not criteria:
+            return []
+        domain = expression.OR(criteria)
+        if self._origin.id:
+            domain = expression.AND([domain, [("id", "!=", self._origin.id)]])
+        return domain

@@ -1,0 +1,104 @@
+from odoo import _, api, fields, models
+from odoo.exceptions import UserError, ValidationError
+
+
+class HotlineCaseExtension(models.Model):
+    _name = "hotline.case.extension"
+    _description = "Case Extension Request"
+    _inherit = ["mail.thread"]
+    _order = "create_date desc, id desc"
+
+    case_id = fields.Many2one("hotline.case", string="Case", required=True, index=True, ondelete="cascade")
+    department_id = fields.Many2one(
+        "hotline.department", string="Department", related="case_id.department_id", store=True, index=True
+    )
+    current_deadline = fields.Datetime(readonly=True, help="The case's deadline when the request was made.")
+    requested_deadline = fields.Datetime(string="Requested Deadline")
+    requested_hours = fields.Float(
+        string="Requested Extra Hours", help="Working hours added to the current deadline (if no date is given)."
+    )
+    new_deadline = fields.Datetime(readonly=True, help="The deadline set on approval.")
+    reason = fields.Text(required=True)
+    state = fields.Selection(
+        [("requested", "Requested"), ("approved", "Approved"), ("refused", "Refused")],
+        default="requested",
+        required=True,
+        tracking=True,
+    )
+    requested_by_id = fields.Many2one("res.users", string="Requested By", default=lambda self: self.env.user)
+    approver_id = fields.Many2one("res.users", string="Approver", readonly=True)
+    decided_at = fields.Datetime(readonly=True)
+    refuse_reason = fields.Text()
+
+    # ------------------------------------------------------------
+    # CONSTRAINTS
+    # ------------------------------------------------------------
+
+    @api.constrains("requested_deadline", "requested_hours")
+    def _check_request(self):
+        for extension in self:
+            if not extension.requested_deadline and extension.requested_hours <= 0:
+                raise ValidationError(_("An extension needs a new deadline or a number of extra hours."))
+
+    # ------------------------------------------------------------
+    # CRUD
+    # ------------------------------------------------------------
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        extensions = super().create(vals_list)
+        for extension in extensions:
+            extension.current_deadline = extension.case_id.deadline
+            extension.case_id._hotline_notify_extension_requested(extension)
+        return extensions
+
+    # ------------------------------------------------------------
+    # ACTIONS
+    # ------------------------------------------------------------
+
+    def action_approve(self):
+        for extension in self:
+            extension._check_can_decide()
+            new_deadline = extension._compute_new_deadline()
+            extension.write(
+                {
+                    "state": "approved",
+                    "approver_id": self.env.user.id,
+                    "decided_at": fields.Datetime.now(),
+                    "new_deadline": new_deadline,
+                }
+            )
+            extension.case_id._hotline_extend_deadline(new_deadline, extension)
+
+    def action_refuse(self):
+        for extension in self:
+            extension._check_can_decide()
+            extension.write({"state": "refused", "approver_id": self.env.user.id, "decided_at": fields.Datetime.now()})
+            extension.case_id.message_post(
+                body=_(
+                    "Extension request refused: %(reason)s",
+                    reason=extension.refuse_reason or _("no reason given"),
+                ),
+                partner_ids=extension.case_id._hotline_department_partners().ids,
+            )
+
+    # ------------------------------------------------------------
+    # BUSINESS
+    # ------------------------------------------------------------
+
+    def _check_can_decide(self):
+        self.ensure_one()
+        if self.state != "requested":
+            raise UserError(_("This extension request has already been decided."))
+        if not self.env.su and not self.env.user.has_group("hotline_base.group_hotline_supervisor"):
+            raise UserError(_("Only a shift supervisor can approve or refuse an extension."))
+        if self.case_id.state not in ("accepted", "assigned", "in_progress", "feedback", "return_visit", "new"):
+            raise UserError(_("Case %s is closed: its deadline cannot be extended.", self.case_id.name))
+
+    def _compute_new_deadline(self):
+        self.ensure_one()
+        if self.requested_deadline:
+            return self.requested_deadline
+        case = self.case_id
+        base = case.deadline or fields.Datetime.now()
+        return case._hotline_add_hours(base, self.requested_hours)
