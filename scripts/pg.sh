@@ -72,6 +72,7 @@ synchronous_commit = off
 full_page_writes = off
 shared_buffers = 512MB
 work_mem = 32MB
+jit = off
 maintenance_work_mem = 256MB
 max_connections = 100
 CONF

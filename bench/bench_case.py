@@ -1,0 +1,318 @@
+"""Benchmarks of hotline.case on a database filled by bench/generate_cases.py.
+
+    python bench/bench_case.py [--creates 500] [--list-runs 15] [--json FILE] [--markdown FILE] \
+        -- <odoo-bin options> -d DB
+
+Measures, through the ORM in an odoo.registry environment (nothing is kept: every
+measure is rolled back; the cold sweep's reset of the time-limit flags is undone after it):
+
+1. registration: ``create`` of a case as an operator (caller lookup, time-limit policy,
+   deadline, stage log, chatter), then acceptance by a supervisor (routing to the
+   department, processing number, policy); milliseconds per case over ``--creates`` cases;
+2. the time-limit cron (``hotline.case._cron_check_deadlines``) over the open cases:
+   a scheduled run in the steady state (flags as the previous run left them), and a cold
+   sweep after resetting every open case to "on time", run until it has nothing left;
+3. the case list's first page as a supervisor opens it: the window action's default
+   filters, the list view's fields, ``web_search_read(limit=80, count_limit=10001)``,
+   server time (median and 90th percentile of ``--list-runs`` runs after one warm-up).
+"""
+
+import argparse
+import inspect
+import json
+import statistics
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from benchlib import Timer, machine_facts, odoo_env, split_argv  # noqa: E402
+
+TARGETS = {"cron_seconds": 10.0, "list_ms": 200.0}
+
+
+def parse_args(argv):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--creates", type=int, default=500, help="cases registered through the ORM")
+    parser.add_argument("--list-runs", type=int, default=15, help="timed runs of the list's first page")
+    parser.add_argument("--json", help="write the results to this JSON file")
+    return parser.parse_args(argv)
+
+
+# ------------------------------------------------------------
+# users
+# ------------------------------------------------------------
+
+
+def bench_users(env):
+    """An operator and a supervisor of the whole city (no district limit), created if missing."""
+    Users = env["res.users"].with_context(no_reset_password=True)
+    users = {}
+    for login, group in (("bench_operator", "operator"), ("bench_supervisor", "supervisor")):
+        user = Users.search([("login", "=", login)], limit=1)
+        if not user:
+            user = Users.create(
+                {
+                    "name": login,
+                    "login": login,
+                    "tz": "Asia/Shanghai",
+                    "groups_id": [(6, 0, [env.ref(f"hotline_base.group_hotline_{group}").id])],
+                }
+            )
+        users[group] = user
+    return users
+
+
+# ------------------------------------------------------------
+# 1. registration
+# ------------------------------------------------------------
+
+
+def bench_registration(env, users, count):
+    Case = env["hotline.case"]
+    categories = env["hotline.category"].search([])
+    districts = env["hotline.district"].search([])
+    service_types = env["hotline.service.type"].search([])
+    partners = env["res.partner"].search([("hotline_phone_normalized", "!=", False)], limit=200)
+    phones = [p.phone or p.mobile for p in partners] or ["13800138000"]
+    vals_list = [
+        {
+            "caller_phone": phones[index % len(phones)] if index % 3 else f"137{index:08d}",
+            "caller_name": "测试来电人",
+            "summary": f"性能测试工单 {index}：路灯不亮",
+            "address": f"人民路 {index} 号",
+            "category_id": categories[index % len(categories)].id,
+            "district_id": districts[index % len(districts)].id if districts else False,
+            "service_type_id": service_types[index % len(service_types)].id,
+        }
+        for index in range(count)
+    ]
+    env.flush_all()
+    env.cr.execute("SAVEPOINT bench_registration")
+    created = Case.browse()
+    operator_case = Case.with_user(users["operator"])
+    with Timer() as create_timer:
+        for vals in vals_list:
+            created |= operator_case.create(vals)
+            created.env.flush_all()
+    supervisor_cases = created.with_user(users["supervisor"])
+    with Timer() as accept_timer:
+        for case in supervisor_cases:
+            case.action_accept()
+            case.env.flush_all()
+    result = {
+        "count": count,
+        "create_ms": create_timer.seconds * 1000 / count,
+        "accept_ms": accept_timer.seconds * 1000 / count,
+        "with_deadline": sum(1 for case in created if case.deadline),
+        "routed": sum(1 for case in created if case.department_id),
+    }
+    env.cr.execute("ROLLBACK TO SAVEPOINT bench_registration")
+    env.invalidate_all()
+    return result
+
+
+# ------------------------------------------------------------
+# 2. time-limit cron
+# ------------------------------------------------------------
+
+
+OPEN_STATES = ("new", "accepted", "assigned", "in_progress", "feedback", "return_visit")
+
+
+def _open_counts(cr):
+    cr.execute(
+        """SELECT count(*), count(*) FILTER (WHERE deadline < now() at time zone 'utc'),
+                  count(*) FILTER (WHERE warning_at <= now() at time zone 'utc'
+                                     AND deadline >= now() at time zone 'utc')
+             FROM hotline_case WHERE state IN %s""",
+        [OPEN_STATES],
+    )
+    return cr.fetchone()
+
+
+def _catch_up_flags(cr, minutes):
+    """Sets the time-limit flags as a cron run ``minutes`` ago would have left them."""
+    cr.execute(
+        """UPDATE hotline_case SET overdue_state = 'overdue', is_overdue = true
+            WHERE state IN %(states)s AND overdue_state != 'overdue'
+              AND deadline < now() at time zone 'utc' - make_interval(mins => %(minutes)s)""",
+        {"states": OPEN_STATES, "minutes": minutes},
+    )
+    cr.execute(
+        """UPDATE hotline_case SET overdue_state = 'warning'
+            WHERE state IN %(states)s AND overdue_state = 'on_time'
+              AND warning_at <= now() at time zone 'utc' - make_interval(mins => %(minutes)s)""",
+        {"states": OPEN_STATES, "minutes": minutes},
+    )
+
+
+def bench_cron(env):
+    """The cron as scheduled, then a cold sweep (every open case "on time" again, committed first so that
+    the cron meets rows of an earlier transaction, as it does in production); the flags are restored after."""
+    Case = env["hotline.case"]
+    cr = env.cr
+    # steady state: the flags as the previous run (5 minutes ago) left them, committed
+    _catch_up_flags(cr, minutes=5)
+    cr.commit()
+    open_count, past_deadline, in_warning = _open_counts(cr)
+    env.flush_all()
+    cr.execute("SAVEPOINT bench_cron")
+    with Timer() as steady:
+        overdue_ids, warning_ids = Case._cron_check_deadlines()
+        env.flush_all()
+    steady_result = {"seconds": steady.seconds, "overdue": len(overdue_ids), "warning": len(warning_ids)}
+    cr.execute("ROLLBACK TO SAVEPOINT bench_cron")
+    env.invalidate_all()
+    cr.commit()
+    # cold sweep
+    cr.execute("DROP TABLE IF EXISTS bench_overdue_flags")
+    cr.execute(
+        """CREATE TABLE bench_overdue_flags AS
+           SELECT id, overdue_state, is_overdue, handle_overdue FROM hotline_case WHERE state IN %s""",
+        [OPEN_STATES],
+    )
+    cr.execute(
+        "UPDATE hotline_case SET overdue_state = 'on_time', is_overdue = false WHERE state IN %s",
+        [OPEN_STATES],
+    )
+    cr.commit()
+    env.invalidate_all()
+    runs = []
+    marked = {"overdue": 0, "warning": 0}
+    batch_size = inspect.signature(Case._cron_check_deadlines).parameters["batch_size"].default
+    try:
+        with Timer() as sweep:
+            while True:
+                with Timer() as one:
+                    overdue_ids, warning_ids = Case._cron_check_deadlines()
+                    env.flush_all()
+                runs.append(one.seconds)
+                marked["overdue"] += len(overdue_ids)
+                marked["warning"] += len(warning_ids)
+                # as the cron itself: it asks to run again only while a run filled a whole batch
+                if max(len(overdue_ids), len(warning_ids)) < batch_size or len(runs) >= 100:
+                    break
+    finally:
+        cr.rollback()
+        cr.execute(
+            """UPDATE hotline_case c
+                  SET overdue_state = f.overdue_state, is_overdue = f.is_overdue, handle_overdue = f.handle_overdue
+                 FROM bench_overdue_flags f WHERE f.id = c.id"""
+        )
+        cr.execute("DROP TABLE bench_overdue_flags")
+        cr.commit()
+        env.invalidate_all()
+    return {
+        "open_cases": open_count,
+        "past_deadline": past_deadline,
+        "in_warning": in_warning,
+        "steady": steady_result,
+        "sweep": {
+            "seconds": sweep.seconds,
+            "runs": len(runs),
+            "first_run_seconds": runs[0],
+            "max_run_seconds": max(runs),
+            "batch_size": batch_size,
+            **marked,
+        },
+    }
+
+
+# ------------------------------------------------------------
+# 3. the list's first page
+# ------------------------------------------------------------
+
+
+def _list_request(env, user):
+    """(domain, specification, order) of the case list as the supervisor's web client asks for it."""
+    from odoo.tools.safe_eval import datetime as safe_datetime  # noqa: PLC0415
+    from odoo.tools.safe_eval import safe_eval, time  # noqa: PLC0415
+
+    Case = env["hotline.case"].with_user(user)
+    action = env.ref("hotline_case.hotline_case_action")
+    eval_context = {"uid": user.id, "time": time, "datetime": safe_datetime, "context_today": None}
+    context = safe_eval(action.context or "{}", eval_context)
+    views = Case.get_views([(False, "list"), (action.search_view_id.id, "search")])["views"]
+    from lxml import etree  # noqa: PLC0415
+
+    search_arch = etree.fromstring(views["search"]["arch"])
+    domain = safe_eval(action.domain or "[]", eval_context)
+    for key, value in context.items():
+        if key.startswith("search_default_") and value:
+            node = search_arch.find(f".//filter[@name='{key[len('search_default_') :]}']")
+            if node is not None and node.get("domain"):
+                domain += safe_eval(node.get("domain"), eval_context)
+    list_arch = etree.fromstring(views["list"]["arch"])
+    specification = {}
+    for node in list_arch.iterchildren("field"):
+        name = node.get("name")
+        field = Case._fields[name]
+        specification[name] = {"fields": {"display_name": {}}} if field.type == "many2one" else {}
+    return domain, specification
+
+
+def bench_list(env, users, runs):
+    user = users["supervisor"]
+    domain, specification = _list_request(env, user)
+    Case = env["hotline.case"].with_user(user).with_context(tz="Asia/Shanghai", lang="zh_CN", bin_size=True)
+    timings = []
+    result = None
+    for run in range(runs + 1):
+        env.invalidate_all()
+        with Timer() as timer:
+            result = Case.web_search_read(domain, specification, offset=0, limit=80, count_limit=10001)
+        if run:
+            timings.append(timer.seconds * 1000)
+    timings.sort()
+    env.cr.execute("EXPLAIN (ANALYZE, FORMAT JSON) " + _list_sql(Case, domain))
+    plan = env.cr.fetchone()[0][0]
+    return {
+        "domain": repr(domain),
+        "fields": len(specification),
+        "records": len(result["records"]),
+        "length": result["length"],
+        "median_ms": statistics.median(timings),
+        "p90_ms": timings[max(0, int(len(timings) * 0.9) - 1)],
+        "min_ms": timings[0],
+        "sql_ms": plan.get("Execution Time"),
+        "sql_plan_top": plan["Plan"]["Node Type"],
+    }
+
+
+def _list_sql(Case, domain):
+    query = Case._search(domain, limit=80, order=Case._order)
+    sql = query.select()
+    return Case.env.cr.mogrify(sql.code, sql.params).decode()
+
+
+# ------------------------------------------------------------
+# main
+# ------------------------------------------------------------
+
+
+def main(argv):
+    script_args, odoo_args = split_argv(argv)
+    args = parse_args(script_args)
+    with odoo_env(odoo_args) as env:
+        env.cr.execute("SELECT count(*) FROM hotline_case")
+        total = env.cr.fetchone()[0]
+        users = bench_users(env)
+        env.cr.commit()
+        results = {
+            "cases": total,
+            "machine": machine_facts(env.cr),
+            "registration": bench_registration(env, users, args.creates),
+            "cron": bench_cron(env),
+            "list": bench_list(env, users, args.list_runs),
+        }
+        env.cr.rollback()
+    results["targets"] = TARGETS
+    text = json.dumps(results, indent=2, default=str)
+    print(text)
+    if args.json:
+        Path(args.json).write_text(text + "\n", encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

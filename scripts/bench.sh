@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# make bench: a benchmark database with hotline_case and demo data, N generated
+# cases (bench/generate_cases.py), the case benchmarks (bench/bench_case.py), and
+# the results written into docs/BENCHMARKS.md.
+#
+#   HOTLINE_BENCH_CASES   cases to generate (default 1000000)
+#   HOTLINE_BENCH_OPEN    open cases among them (default min(100000, N/10))
+#   HOTLINE_BENCH_DB      database (default hotline_bench; dropped and recreated)
+#   HOTLINE_BENCH_REUSE=1 keep an existing database that already has its cases
+#   HOTLINE_BENCH_ADDONS  addons to install (default hotline_case)
+#   HOTLINE_BENCH_SKIP_TELEPHONY=1  skip scripts/bench_telephony.sh (database hotline_bench_telephony)
+source "$(dirname "$0")/lib.sh"
+eval "$(bash "$ROOT/scripts/setup.sh")"
+export ODOO_PATH VENV
+DB="${HOTLINE_BENCH_DB:-hotline_bench}"
+CASES="${HOTLINE_BENCH_CASES:-1000000}"
+ADDONS="${HOTLINE_BENCH_ADDONS:-hotline_case}"
+read -r -a odoo <<< "$(odoo_cmd)"
+read -r -a psql <<< "$(psql_cmd)"
+odoo_args=("${odoo[@]:2}" -d "$DB" --log-level=warn)
+mkdir -p "$VAR_DIR/log" "$VAR_DIR/bench"
+log="$VAR_DIR/log/bench.log"
+results="$VAR_DIR/bench/results.json"
+: > "$log"
+
+existing="$("${psql[@]}" -d "$DB" -Atc "SELECT count(*) FROM hotline_case" 2>/dev/null || true)"
+if [ -n "${HOTLINE_BENCH_REUSE:-}" ] && [ -n "$existing" ] && [ "$existing" -ge "$CASES" ]; then
+    say "Reusing database '$DB' ($existing cases)"
+    generation="(reused database)"
+else
+    say "Fresh database '$DB' with $ADDONS and demo data"
+    "${psql[@]}" -d postgres -qc "DROP DATABASE IF EXISTS \"$DB\" WITH (FORCE)" >/dev/null
+    start=$(date +%s)
+    "${odoo[@]}" -d "$DB" -i "$ADDONS" --stop-after-init --max-cron-threads=0 \
+        --log-level=warn >> "$log" 2>&1 || die "installing $ADDONS failed: see $log"
+    say "Installed in $(( $(date +%s) - start )) s; generating $CASES cases"
+    open_args=()
+    [ -n "${HOTLINE_BENCH_OPEN:-}" ] && open_args=(--open "$HOTLINE_BENCH_OPEN")
+    generation="$("$VENV/bin/python" "$ROOT/bench/generate_cases.py" --count "$CASES" "${open_args[@]}" \
+        -- "${odoo_args[@]}" 2>> "$log" | tail -n 1)" || die "generating cases failed: see $log"
+    say "$generation"
+    # what autovacuum would do after such a load: statistics and the visibility map (index-only scans)
+    "${psql[@]}" -d "$DB" -qc "VACUUM ANALYZE hotline_case" >> "$log" 2>&1
+fi
+
+say "Running the benchmarks (registration, time-limit cron, case list)"
+"$VENV/bin/python" "$ROOT/bench/bench_case.py" --json "$results" -- "${odoo_args[@]}" >> "$log" 2>&1 \
+    || die "the benchmarks failed: see $log"
+command_line="HOTLINE_BENCH_CASES=$CASES make bench"
+"$VENV/bin/python" "$ROOT/bench/report.py" "$results" "$ROOT/docs/BENCHMARKS.md" \
+    --generation "$generation" --command "$command_line"
+say "Results written to docs/BENCHMARKS.md"
+
+if [ -z "${HOTLINE_BENCH_SKIP_TELEPHONY:-}" ]; then
+    say "Telephony benchmarks (screen pop, bridge throughput, Master.csv import)"
+    bash "$ROOT/scripts/bench_telephony.sh"
+fi
