@@ -6,15 +6,20 @@ instead of by panoramisk's fixed-interval reconnect, because the bridge needs:
 
 * exponential backoff between attempts (``reconnect_min`` .. ``reconnect_max``),
   also after a refused login, so a wrong secret never becomes a tight loop;
-* a timeout on connect, login, every action and every keep-alive Ping;
+* a timeout on connect, login and every action; a keep-alive that counts
+  any received byte as proof of life and Pings only an idle connection, so a
+  busy stream (a Ping answer queued behind thousands of events) is never cut;
 * a hook after each successful login (the resync of calls and queues);
 * actions in flight when the socket drops fail at once (never re-sent after
-  the reconnect: a click-to-call must not ring twice).
+  the reconnect: a click-to-call must not ring twice);
+* events dispatched by name through a dict (no regex over every registered
+  pattern, no task per event for synchronous handlers).
 """
 
 import asyncio
 import contextlib
 import logging
+import time
 
 from panoramisk import actions
 from panoramisk.ami_protocol import AMIProtocol
@@ -46,7 +51,12 @@ class AmiAuthError(AmiError):
 class BridgeProtocol(AMIProtocol):
     """panoramisk's protocol, with logging of bad input and no action replay."""
 
+    def connection_made(self, transport):
+        super().connection_made(transport)
+        self.last_received = time.monotonic()  # liveness: any byte from Asterisk
+
     def data_received(self, data):
+        self.last_received = time.monotonic()
         text = data.decode("utf-8", "replace")
         if "\ufffd" in text:
             _logger.warning("AMI sent bytes that are not UTF-8; replaced them")
@@ -94,6 +104,8 @@ class BridgeManager(Manager):
     """panoramisk's Manager without its own connect/reconnect logic."""
 
     def __init__(self, on_lost, **config):
+        self.by_name = {}  # AMI event name -> [callback, ...]
+        self.on_every_event = None  # callable(name), called for every event first
         super().__init__(**config)
         self._on_lost = on_lost
 
@@ -111,24 +123,43 @@ class BridgeManager(Manager):
         """Never re-send actions after a reconnect (see the module docstring)."""
         self.awaiting_actions.clear()
 
+    def register_event(self, pattern, callback=None):
+        """``pattern`` is an event name (exact, case-sensitive as Asterisk sends it)
+        or, rarely, an fnmatch pattern (``*``, ``Queue*``) matched by regex."""
+        if any(c in pattern for c in "*?["):
+            return super().register_event(pattern, callback)
+        self.by_name.setdefault(pattern, []).append(callback)
+        return callback
+
     def dispatch(self, event):
-        """Call the registered handlers; a failing handler is logged, not fatal."""
+        """Call the handlers of ``event``'s name; a failing handler is logged, not fatal.
+
+        Synchronous handlers run right here, in the order the events arrive;
+        a handler returning a coroutine gets a task (only then).
+        """
         event.manager = self
-        matches = []
-        for pattern, regexp in self.patterns:
-            if regexp.match(event.event) is None:
-                continue
-            matches.append(pattern)
-            for callback in self.callbacks[pattern]:
-                try:
-                    result = callback(self, event)
-                except Exception:
-                    _logger.exception("handler for AMI event %s failed", event.event)
-                    continue
-                if asyncio.iscoroutine(result):
-                    task = asyncio.ensure_future(result)
-                    task.add_done_callback(_log_handler_failure)
-        return matches
+        name = event.get("Event", "")
+        if self.on_every_event is not None:
+            self.on_every_event(name)
+        callbacks = self.by_name.get(name)
+        if callbacks:
+            for callback in callbacks:
+                self._call(callback, name, event)
+        if self.patterns:  # wildcard registrations only (none in the bridge itself)
+            for pattern, regexp in self.patterns:
+                if regexp.match(name) is not None:
+                    for callback in self.callbacks[pattern]:
+                        self._call(callback, name, event)
+
+    def _call(self, callback, name, event):
+        try:
+            result = callback(self, event)
+        except Exception:
+            _logger.exception("handler for AMI event %s failed", name)
+            return
+        if result is not None and asyncio.iscoroutine(result):
+            task = asyncio.ensure_future(result)
+            task.add_done_callback(_log_handler_failure)
 
     def connection_lost(self, exc):
         self._connected = False
@@ -169,8 +200,13 @@ class AmiClient:
 
     # -- events -------------------------------------------------------------
 
-    def register_event(self, pattern, callback):
-        self.manager.register_event(pattern, callback)
+    def register_event(self, name, callback):
+        """``callback(manager, event)`` for every AMI event called ``name``."""
+        self.manager.register_event(name, callback)
+
+    def on_every_event(self, callback):
+        """``callback(name)`` before the handlers of every event (liveness, counters)."""
+        self.manager.on_every_event = callback
 
     # -- actions ------------------------------------------------------------
 
@@ -301,16 +337,47 @@ class AmiClient:
             _logger.exception("AMI resynchronisation after login failed")
 
     async def _keepalive(self):
+        """Ping only an idle connection; declare it dead only when silent.
+
+        Any byte received proves the connection alive, so a Ping is sent only
+        after ``ping_interval`` without traffic.  An unanswered Ping is fatal
+        only if nothing at all arrived for ``ping_timeout`` since it was sent
+        (or since the last byte): under a heavy stream the answer waits behind
+        the events still in the socket, and cutting the connection then would
+        lose them.
+        """
+        protocol = self.manager.protocol
+        interval, timeout = self.config.ping_interval, self.config.ping_timeout
         while True:
-            await asyncio.sleep(self.config.ping_interval)
-            try:
-                await self._send({"Action": "Ping"}, self.config.ping_timeout, False)
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:
-                _logger.warning("AMI keep-alive Ping failed (%s); reconnecting", exc)
+            idle = time.monotonic() - protocol.last_received
+            if idle < interval:
+                await asyncio.sleep(interval - idle)
+                continue
+            error = await self._ping(protocol, timeout)
+            if error is not None:
+                _logger.warning("AMI keep-alive Ping failed (%s); reconnecting", error)
                 self._abort()
                 return
+
+    async def _ping(self, protocol, timeout):
+        """One Ping; None when answered (or the line proved alive), else the reason."""
+        action = actions.Action({"Action": "Ping"}, as_list=False)
+        sent = time.monotonic()
+        future = self.manager.send_action(action, as_list=False)
+        try:
+            while True:
+                silent = time.monotonic() - max(sent, protocol.last_received)
+                if silent >= timeout:
+                    return f"no answer and no traffic for {timeout:g} s"
+                done, _ = await asyncio.wait({future}, timeout=timeout - silent)
+                if done:
+                    if future.exception() is not None:
+                        return str(future.exception()) or future.exception().__class__.__name__
+                    return None
+        finally:
+            if not future.done():
+                future.cancel()
+                self._forget(action)
 
     def _connection_lost(self, exc):
         self.connected = False

@@ -42,7 +42,7 @@ class Bridge:
         self.ami = AmiClient(self.config.ami, on_login=self.handlers.resync)
         self.handlers.register(self.ami)
         self.odoo = OdooClient(self.config.odoo)
-        self.deliverer = Deliverer(self.spool, self.odoo, self.config.odoo, self.outbox.stored)
+        self.deliverer = Deliverer(self.spool, self.odoo, self.config.odoo, self.outbox.stored, self.outbox.urgent)
         self.http = HttpServer(self.config.http, self.config.pbx, self.ami, self.health)
         await self.http.start()
         self._tasks = [
@@ -52,6 +52,7 @@ class Bridge:
         ]
         if depth:
             self.outbox.stored.set()
+            self.outbox.urgent.set()
         return self
 
     async def stop(self):

@@ -1,8 +1,9 @@
-"""One ``async def on_<event>`` per AMI event, registered on the manager.
+"""One ``def on_<event>`` per AMI event, in a dict from event name to handler.
 
 A handler hands the event to the call or agent tracker and puts what comes
-back into the outbox.  Handlers never await I/O, so events are applied in the
-order Asterisk sent them.  :meth:`Handlers.resync` runs after every login.
+back into the outbox.  Handlers are plain functions called directly by the
+AMI dispatch (no task per event), so events are applied in the order Asterisk
+sent them.  :meth:`Handlers.resync` runs after every login.
 """
 
 import logging
@@ -50,97 +51,101 @@ class Handlers:
         self.last_event_time = None
         self.events_seen = 0
 
+    def table(self):
+        """``{AMI event name: handler}``: what :meth:`register` installs."""
+        return {event: getattr(self, method) for event, method in EVENTS.items()}
+
     def register(self, ami):
-        ami.register_event("*", self.on_any)
-        for event, method in EVENTS.items():
-            ami.register_event(event, getattr(self, method))
+        ami.on_every_event(self.on_any)
+        for event, handler in self.table().items():
+            ami.register_event(event, handler)
 
     def _emit(self, items):
         self.outbox.put_all(items)
 
     # -- every event ----------------------------------------------------------
 
-    async def on_any(self, manager, event):
+    def on_any(self, name):
         self.last_event_time = time.time()
         self.events_seen += 1
 
     # -- channels -------------------------------------------------------------
 
-    async def on_newchannel(self, manager, event):
+    def on_newchannel(self, manager, event):
         self._emit(self.calls.newchannel(event))
 
-    async def on_newstate(self, manager, event):
+    def on_newstate(self, manager, event):
         self._emit(self.calls.touch(event))
 
-    async def on_newcallerid(self, manager, event):
+    def on_newcallerid(self, manager, event):
         self._emit(self.calls.touch(event))
 
-    async def on_varset(self, manager, event):
+    def on_varset(self, manager, event):
         self._emit(self.calls.varset(event))
 
-    async def on_originateresponse(self, manager, event):
+    def on_originateresponse(self, manager, event):
         self._emit(self.calls.originate_response(event))
 
-    async def on_dialbegin(self, manager, event):
+    def on_dialbegin(self, manager, event):
         self._emit(self.calls.dial_begin(event))
 
-    async def on_dialend(self, manager, event):
+    def on_dialend(self, manager, event):
         self._emit(self.calls.dial_end(event))
 
-    async def on_bridgeenter(self, manager, event):
+    def on_bridgeenter(self, manager, event):
         self._emit(self.calls.touch(event))
 
-    async def on_bridgeleave(self, manager, event):
+    def on_bridgeleave(self, manager, event):
         self._emit(self.calls.touch(event))
 
-    async def on_hangup(self, manager, event):
+    def on_hangup(self, manager, event):
         self._emit(self.calls.hangup(event))
 
-    async def on_cdr(self, manager, event):
+    def on_cdr(self, manager, event):
         self._emit(self.calls.cdr(event))
 
     # -- queue callers and agents ----------------------------------------------
 
-    async def on_queuecallerjoin(self, manager, event):
+    def on_queuecallerjoin(self, manager, event):
         self._emit(self.calls.queue_caller_join(event))
 
-    async def on_queuecallerleave(self, manager, event):
+    def on_queuecallerleave(self, manager, event):
         self._emit(self.calls.queue_caller_leave(event))
 
-    async def on_queuecallerabandon(self, manager, event):
+    def on_queuecallerabandon(self, manager, event):
         self._emit(self.calls.queue_caller_abandon(event))
 
-    async def on_agentcalled(self, manager, event):
+    def on_agentcalled(self, manager, event):
         self._emit(self.calls.agent_called(event))
 
-    async def on_agentconnect(self, manager, event):
+    def on_agentconnect(self, manager, event):
         self._emit(self.calls.agent_connect(event))
 
-    async def on_agentcomplete(self, manager, event):
+    def on_agentcomplete(self, manager, event):
         self._emit(self.calls.agent_complete(event))
 
-    async def on_queuememberstatus(self, manager, event):
+    def on_queuememberstatus(self, manager, event):
         self._emit(self.agents.member_status(event))
 
-    async def on_queuememberpause(self, manager, event):
+    def on_queuememberpause(self, manager, event):
         self._emit(self.agents.member_status(event))
 
-    async def on_queuememberadded(self, manager, event):
+    def on_queuememberadded(self, manager, event):
         self._emit(self.agents.member_status(event))
 
-    async def on_queuememberremoved(self, manager, event):
+    def on_queuememberremoved(self, manager, event):
         self._emit(self.agents.member_removed(event))
 
     # -- system -----------------------------------------------------------------
 
-    async def on_invalidpassword(self, manager, event):
+    def on_invalidpassword(self, manager, event):
         _logger.warning(
             "Asterisk reports a failed AMI login for %r from %s",
             value(event, "AccountID"),
             value(event, "RemoteAddress"),
         )
 
-    async def on_shutdown(self, manager, event):
+    def on_shutdown(self, manager, event):
         _logger.warning("Asterisk is shutting down (%s)", value(event, "Shutdown") or "?")
 
     # -- after each login ---------------------------------------------------------
