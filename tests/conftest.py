@@ -4,15 +4,24 @@ real Asterisk recordings."""
 
 import json
 import os
+import secrets
 import shlex
-import socket
 import subprocess
 import sys
-import time
+import types
 import urllib.request
 from pathlib import Path
 
 import pytest
+from e2e_support import (  # noqa: F401  (sql, sql_literal: helpers of the test modules)
+    BridgeProcess,
+    LoopThread,
+    ReplayServer,
+    free_port,
+    sql,
+    sql_literal,
+    wait_for,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 BRIDGE_TESTS = ROOT / "pbx" / "bridge" / "tests"
@@ -25,22 +34,6 @@ TEST_DB = os.environ.get("HOTLINE_TEST_DB")
 needs_odoo = pytest.mark.skipif(
     not (ODOO_CMD and TEST_DB), reason="end-to-end tests run through `make test` (HOTLINE_ODOO_CMD is not set)"
 )
-
-
-def free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def wait_for(predicate, timeout=30.0, interval=0.2, what="condition"):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        result = predicate()
-        if result:
-            return result
-        time.sleep(interval)
-    raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
 
 
 class OdooServer:
@@ -83,14 +76,6 @@ class OdooServer:
             return response.status, json.load(response)
 
 
-def sql(query, *params):
-    """Run one query on the test database with psql; rows as lists of strings."""
-    psql = shlex.split(os.environ.get("HOTLINE_PSQL", "psql"))
-    command = [*psql, "-d", TEST_DB, "-AtF", "\t", "-v", "ON_ERROR_STOP=1", "-c", query]
-    output = subprocess.run(command, check=True, capture_output=True, text=True, timeout=30).stdout
-    return [line.split("\t") for line in output.splitlines() if line]
-
-
 @pytest.fixture(scope="session")
 def odoo(tmp_path_factory):
     if not (ODOO_CMD and TEST_DB):
@@ -119,3 +104,98 @@ def odoo(tmp_path_factory):
             process.wait(timeout=20)
         except subprocess.TimeoutExpired:
             process.kill()
+
+
+# ----------------------------------------------------------------------------
+# Telephony end to end: the bridge process, the AMI replay, a PBX of the test's own
+# ----------------------------------------------------------------------------
+
+E2E_PBX_PREFIX = "E2E "
+
+
+@pytest.fixture(scope="session")
+def loop_thread():
+    """An asyncio loop in a background thread, for the AMI replay servers and proxies."""
+    thread = LoopThread()
+    yield thread
+    thread.close()
+
+
+@pytest.fixture
+def ami_replay(loop_thread):
+    """``ami_replay("01_answered", **options)`` starts an AmiReplayServer; stopped at teardown."""
+    servers = []
+
+    def start(scenario, **options):
+        server = ReplayServer(loop_thread, scenario, **options)
+        server.start()
+        servers.append(server)
+        return server
+
+    yield start
+    for server in servers:
+        server.stop()
+
+
+@pytest.fixture
+def bridge_process(tmp_path):
+    """``bridge_process(ami_port=..., odoo_url=..., odoo_token=...)`` writes the TOML config in
+    tmp_path and starts the bridge; every bridge started is stopped at teardown."""
+    bridges = []
+
+    def start(name="bridge", **options):
+        bridge = BridgeProcess(tmp_path / "bridge", name=name, **options)
+        bridges.append(bridge)
+        return bridge.start()
+
+    yield start
+    for bridge in bridges:
+        bridge.stop()
+
+
+@pytest.fixture
+def e2e_pbx(odoo, request):
+    """A PBX record of this test, with a fresh token, first of its company (so the demo
+    operators' extensions 1001/1002 are its agents); archived at teardown.
+
+    A PBX per test keeps the recorded linkedids (unique per PBX) from colliding between tests
+    and between runs on the same database.
+    """
+    PBX = "hotline.pbx"
+    leftovers = odoo.call("admin", PBX, "search", [("name", "=like", E2E_PBX_PREFIX + "%")])
+    if leftovers:
+        odoo.call("admin", PBX, "write", leftovers, {"active": False})
+    token = "e2e-" + secrets.token_urlsafe(24)
+    pbx_id = odoo.call(
+        "admin",
+        PBX,
+        "create",
+        {
+            "name": f"{E2E_PBX_PREFIX}{request.node.name} {secrets.token_hex(3)}",
+            "token": token,
+            "sequence": 0,
+            "queue": "hotline",
+            "cdr_timezone": "UTC",
+            "bridge_url": "http://127.0.0.1:9",
+        },
+    )
+    try:
+        yield types.SimpleNamespace(id=pbx_id, token=token)
+    finally:
+        odoo.call("admin", PBX, "write", [pbx_id], {"active": False})
+
+
+@pytest.fixture(scope="session")
+def agent_1001(odoo):
+    """The demo operator with extension 1001 (login ``operator``), logged in over JSON-RPC."""
+    users = odoo.call(
+        "admin",
+        "res.users",
+        "search_read",
+        [("hotline_extension", "=", "1001"), ("share", "=", False), ("hotline_pbx_id", "=", False)],
+        fields=["login", "partner_id", "name"],
+    )
+    assert len(users) == 1, f"expected one user with extension 1001, found {users}"
+    user = users[0]
+    odoo.login(user["login"], user["login"])  # demo logins: password = login (docs/DEMO_LOGINS.txt)
+    return {"id": user["id"], "login": user["login"], "partner_id": user["partner_id"][0], "name": user["name"]}

@@ -1,0 +1,42 @@
+{
+    "name": "Hotline 12319: Telephony",
+    "summary": "Asterisk PBX bridge: agent states, caller screen pop, click-to-call, call records, recordings",
+    "version": "18.0.1.0.0",
+    "category": "Services/Hotline",
+    "author": "Hotline 12319",
+    "website": "https://example.city/hotline12319",
+    "license": "LGPL-3",
+    "depends": ["hotline_case", "bus", "web"],
+    "external_dependencies": {"python": ["requests"]},
+    "data": [
+        "security/ir.model.access.csv",
+        "security/hotline_telephony_security.xml",
+        "data/ir_config_parameter_data.xml",
+        "views/hotline_pbx_views.xml",
+        "views/hotline_call_views.xml",
+        "views/hotline_call_cdr_views.xml",
+        "views/hotline_agent_state_log_views.xml",
+        "views/res_users_views.xml",
+        "views/res_partner_views.xml",
+        "views/hotline_case_views.xml",
+        "views/res_config_settings_views.xml",
+        "views/hotline_wallboard_views.xml",
+        "wizards/hotline_cdr_import_views.xml",
+        "views/hotline_telephony_menus.xml",
+    ],
+    "demo": [
+        "demo/hotline_pbx_demo.xml",
+        "demo/res_users_demo.xml",
+        "demo/hotline_call_demo.xml",
+    ],
+    "assets": {
+        "web.assets_backend": [
+            "hotline_telephony/static/src/**/*",
+            ("remove", "hotline_telephony/static/src/tests/**/*"),
+        ],
+        "web.assets_tests": [
+            "hotline_telephony/static/src/tests/tours/**/*",
+        ],
+    },
+    "installable": True,
+}

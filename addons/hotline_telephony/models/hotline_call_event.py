@@ -1,0 +1,42 @@
+from datetime import timedelta
+
+from odoo import api, fields, models
+
+EVENT_KINDS = [
+    ("ringing", "Ringing"),
+    ("answered", "Answered"),
+    ("hangup", "Hung Up"),
+    ("agent_state", "Agent State"),
+]
+
+
+class HotlineCallEvent(models.Model):
+    """The bridge's events as received: the processed ids make replays idempotent."""
+
+    _name = "hotline.call.event"
+    _description = "PBX Event"
+    _order = "id desc"
+    _rec_name = "event_id"
+
+    pbx_id = fields.Many2one("hotline.pbx", string="PBX", required=True, index=True, ondelete="cascade")
+    event_id = fields.Char(string="Event ID", required=True)
+    kind = fields.Selection(EVENT_KINDS, required=True)
+    event_time = fields.Datetime(string="Time", index=True)
+    call_id = fields.Many2one("hotline.call", string="Call", index=True, ondelete="cascade")
+    user_id = fields.Many2one("res.users", string="Agent", index=True, ondelete="set null")
+    extension = fields.Char()
+    linkedid = fields.Char(string="Linked ID")
+    payload = fields.Json()
+
+    _sql_constraints = [
+        ("event_unique", "unique(pbx_id, event_id)", "This PBX event was already received."),
+    ]
+
+    @api.autovacuum
+    def _gc_old_events(self):
+        """Forget events after the configured number of days (default 180): replays are that recent."""
+        # sudo: a housekeeping setting
+        days = int(self.env["ir.config_parameter"].sudo().get_param("hotline_telephony.event_retention_days", 180))
+        if days > 0:
+            limit = fields.Datetime.now() - timedelta(days=days)
+            self.env.cr.execute("DELETE FROM hotline_call_event WHERE create_date < %s", (limit,))

@@ -1,0 +1,374 @@
+import hmac
+import logging
+import re
+import secrets
+
+import phonenumbers
+import pytz
+import requests
+
+from odoo import _, api, fields, models
+from odoo.exceptions import UserError, ValidationError
+
+from odoo.addons.base.models.res_partner import _tz_get
+from odoo.addons.hotline_case.models.hotline_case import OPEN_STATES
+
+from ..tools.cdr import EXTENSION_RE
+
+_logger = logging.getLogger(__name__)
+
+ADMIN = "hotline_base.group_hotline_admin"
+
+
+class HotlinePbx(models.Model):
+    _name = "hotline.pbx"
+    _description = "Hotline PBX"
+    _order = "sequence, id"
+
+    # ------------------------------------------------------------
+    # FIELDS
+    # ------------------------------------------------------------
+
+    name = fields.Char(required=True)
+    sequence = fields.Integer(default=10)
+    active = fields.Boolean(default=True)
+    company_id = fields.Many2one("res.company", required=True, default=lambda self: self.env.company, index=True)
+    ami_host = fields.Char(string="AMI Host", default="127.0.0.1", groups=ADMIN)
+    ami_port = fields.Integer(string="AMI Port", default=5038, groups=ADMIN)
+    ami_username = fields.Char(string="AMI User", groups=ADMIN)
+    ami_secret = fields.Char(string="AMI Secret", groups=ADMIN, copy=False)
+    bridge_url = fields.Char(
+        string="Bridge URL",
+        default="http://127.0.0.1:8088",
+        groups=ADMIN,
+        help="Where Odoo reaches the hotline-pbx-bridge's HTTP API, e.g. http://127.0.0.1:8088.",
+    )
+    bridge_timeout = fields.Float(string="Bridge Timeout (s)", default=5.0, groups=ADMIN)
+    token = fields.Char(
+        groups=ADMIN,
+        copy=False,
+        default=lambda self: secrets.token_urlsafe(32),
+        help="Shared secret, both directions: the bridge sends it to Odoo and Odoo to the bridge "
+        "(Authorization: Bearer <token>).",
+    )
+    recording_path = fields.Char(
+        default="/var/spool/asterisk/monitor",
+        groups=ADMIN,
+        help="Folder holding the MixMonitor recordings, readable by the Odoo server.",
+    )
+    outbound_context = fields.Char(
+        default="from-internal", help="Dialplan context of calls placed from an agent's phone (click-to-call)."
+    )
+    outbound_prefix = fields.Char(default="0", help="Trunk prefix dialled before an outside number.")
+    queue = fields.Char(default="hotline", required=True, help="The queue the agents log in to.")
+    agent_interface = fields.Char(
+        default="Local/{extension}@agents/n",
+        required=True,
+        help="Queue member interface of an agent; {extension} is replaced, e.g. PJSIP/{extension}.",
+    )
+    transfer_context = fields.Char(default="transfer", help="Dialplan context of forced transfers to an agent.")
+    cdr_timezone = fields.Selection(
+        _tz_get,
+        string="CDR Time Zone",
+        default="UTC",
+        required=True,
+        help="Time zone of the times in Asterisk's CDRs (cdr.conf usegmtime = no writes the PBX's local time).",
+    )
+    extension_pattern = fields.Char(
+        help="Regular expression telling the centre's phones from other channels in CDRs; its first matching "
+        "group is the extension. Empty: PJSIP/1001-..., SIP/..., Local/1001@agents... and @supervisors.",
+    )
+    agent_count = fields.Integer(compute="_compute_agent_count")
+    call_count = fields.Integer(compute="_compute_call_count")
+
+    _sql_constraints = [
+        ("token_unique", "unique(token)", "Each PBX needs its own token."),
+    ]
+
+    # ------------------------------------------------------------
+    # COMPUTES
+    # ------------------------------------------------------------
+
+    def _compute_agent_count(self):
+        users = self.env["res.users"].search([("hotline_extension", "!=", False)])
+        for pbx in self:
+            pbx.agent_count = len(users.filtered(lambda user, pbx=pbx: user._hotline_get_pbx() == pbx))
+
+    def _compute_call_count(self):
+        counts = dict(self.env["hotline.call"]._read_group([("pbx_id", "in", self.ids)], ["pbx_id"], ["__count"]))
+        for pbx in self:
+            pbx.call_count = counts.get(pbx, 0)
+
+    # ------------------------------------------------------------
+    # CONSTRAINTS
+    # ------------------------------------------------------------
+
+    @api.constrains("extension_pattern")
+    def _check_extension_pattern(self):
+        for pbx in self.sudo():
+            if not pbx.extension_pattern:
+                continue
+            try:
+                compiled = re.compile(pbx.extension_pattern)
+            except re.error as exc:
+                raise ValidationError(_("The extension pattern is not a valid regular expression: %s", exc)) from None
+            if not compiled.groups:
+                raise ValidationError(_("The extension pattern needs a group capturing the extension."))
+
+    @api.constrains("agent_interface")
+    def _check_agent_interface(self):
+        for pbx in self:
+            if "{extension}" not in (pbx.agent_interface or ""):
+                raise ValidationError(_("The agent interface must contain {extension}."))
+
+    @api.constrains("token")
+    def _check_token(self):
+        for pbx in self.sudo():
+            if pbx.token and len(pbx.token) < 8:
+                raise ValidationError(_("The token is too short: use at least 8 characters."))
+
+    # ------------------------------------------------------------
+    # ACTIONS
+    # ------------------------------------------------------------
+
+    def action_generate_token(self):
+        for pbx in self:
+            pbx.token = secrets.token_urlsafe(32)
+        return True
+
+    def action_test_connection(self):
+        self.ensure_one()
+        answer = self._hotline_bridge_request("GET", "/health")
+        ami = answer.get("ami") if isinstance(answer, dict) else None
+        message = _("The PBX bridge answers.")
+        if isinstance(ami, dict) and "connected" in ami:
+            message = (
+                _("The PBX bridge answers and is connected to Asterisk.")
+                if ami.get("connected")
+                else _("The PBX bridge answers but is not connected to Asterisk.")
+            )
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {"title": self.name, "message": message, "type": "success", "sticky": False},
+        }
+
+    def action_view_calls(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id("hotline_telephony.hotline_call_action")
+        action["domain"] = [("pbx_id", "=", self.id)]
+        return action
+
+    def action_view_agents(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id("hotline_telephony.res_users_action_agents")
+        users = self.env["res.users"].search([("hotline_extension", "!=", False)])
+        action["domain"] = [("id", "in", users.filtered(lambda user: user._hotline_get_pbx() == self).ids)]
+        return action
+
+    # ------------------------------------------------------------
+    # BUSINESS: authentication of the bridge and the dialplan
+    # ------------------------------------------------------------
+
+    @api.model
+    def _hotline_find_by_token(self, token):
+        """The active PBX whose token is ``token`` (constant-time compare), else an empty recordset."""
+        if not token or not isinstance(token, str):
+            return self.browse()
+        # sudo: the bridge is not a user; the tokens are read only to compare them
+        found = self.browse()
+        for pbx in self.sudo().search([]):
+            if pbx.token and hmac.compare_digest(pbx.token.encode(), token.encode()):
+                found = pbx
+        return found
+
+    # ------------------------------------------------------------
+    # BUSINESS: routing an incoming call (asked by the dialplan)
+    # ------------------------------------------------------------
+
+    def _hotline_route(self, caller, called=""):
+        """How the dialplan handles a call from ``caller`` to ``called``.
+
+        Blacklisted callers (blacklist in force) are rejected; VIP callers get the VIP queue priority;
+        a caller with an open case goes preferably to that case's operator when they are available.
+        """
+        self.ensure_one()
+        settings = self.env["res.config.settings"]._hotline_route_settings()
+        partner = self.env["res.partner"]._hotline_find_by_phone(caller) if caller else self.env["res.partner"]
+        answer = {
+            "action": "queue",
+            "priority": 0,
+            "queue": self.queue,
+            "record": settings["recording_mode"] in ("all", "inbound"),
+            "announce_work_number": settings["announce_work_number"],
+            "agent_extension": "",
+            "partner_id": partner.id or False,
+            "vip": bool(partner.hotline_vip),
+            "reason": "",
+        }
+        if partner.hotline_blacklist_active:
+            answer.update(action="reject", reason="blacklisted")
+            return answer
+        if partner.hotline_vip:
+            answer["priority"] = settings["vip_priority"]
+        answer["agent_extension"] = self._hotline_preferred_agent(partner, caller)
+        return answer
+
+    def _hotline_preferred_agent(self, partner, caller):
+        """The extension of the operator of the caller's newest open case, if that operator is available."""
+        self.ensure_one()
+        normalized = self.env["res.partner"]._hotline_normalize_phone(caller) if caller else False
+        criteria = []
+        if partner:
+            criteria.append(("partner_id", "=", partner.id))
+        if normalized:
+            criteria.append(("caller_phone_normalized", "=", normalized))
+        if not criteria:
+            return ""
+        domain = (["|", *criteria] if len(criteria) == 2 else criteria) + [
+            ("state", "in", OPEN_STATES),
+            ("user_id", "!=", False),
+        ]
+        for case in self.env["hotline.case"].search(domain, order="reported_at desc, id desc", limit=5):
+            agent = case.user_id
+            if (
+                agent.hotline_extension
+                and agent.hotline_agent_state == "available"
+                and agent._hotline_get_pbx() == self
+            ):
+                return agent.hotline_extension
+        return ""
+
+    # ------------------------------------------------------------
+    # BUSINESS: the bridge's HTTP API
+    # ------------------------------------------------------------
+
+    def _hotline_bridge_request(self, method, path, payload=None, accept_errors=()):
+        """Call the bridge; returns its JSON answer or raises a UserError that says what went wrong.
+
+        ``accept_errors``: Asterisk messages that mean "already done" (e.g. "Already there" when an
+        agent logs in twice), answered as success.
+        """
+        self.ensure_one()
+        # sudo: operators trigger bridge actions (click-to-call, pause) without reading the PBX secrets
+        pbx = self.sudo()
+        if not pbx.bridge_url:
+            raise UserError(_("No bridge URL is configured on the PBX %s.", pbx.name))
+        url = pbx.bridge_url.rstrip("/") + path
+        try:
+            response = requests.request(
+                method,
+                url,
+                json=payload,
+                headers={"Authorization": f"Bearer {pbx.token or ''}"},
+                timeout=pbx.bridge_timeout or 5.0,
+            )
+        except requests.Timeout:
+            raise UserError(_("The PBX bridge is unreachable: no answer from %s in time.", pbx.bridge_url)) from None
+        except requests.RequestException as exc:
+            _logger.warning("PBX bridge %s unreachable: %s", url, exc)
+            raise UserError(_("The PBX bridge is unreachable (%(url)s).", url=pbx.bridge_url)) from None
+        return pbx._hotline_bridge_answer(response, path, accept_errors)
+
+    def _hotline_bridge_answer(self, response, path, accept_errors=()):
+        try:
+            body = response.json()
+        except ValueError:
+            body = {}
+        if not isinstance(body, dict):
+            body = {}
+        error = body.get("error") or response.text[:200]
+        if response.status_code == 200:
+            return body
+        if response.status_code == 502 and any(text in str(error) for text in accept_errors):
+            return body
+        _logger.info("PBX bridge %s answered %s: %s", path, response.status_code, error)
+        if response.status_code == 401:
+            raise UserError(_("The PBX bridge refused Odoo's token: check the token on the PBX and in the bridge."))
+        if response.status_code == 502:
+            raise UserError(_("The PBX refused the action: %s", error))
+        if response.status_code == 503:
+            raise UserError(_("The PBX bridge is not connected to Asterisk (AMI down): %s", error))
+        if response.status_code == 504:
+            raise UserError(_("Asterisk did not answer in time."))
+        raise UserError(_("The PBX bridge answered %(status)s: %(error)s", status=response.status_code, error=error))
+
+    # ------------------------------------------------------------
+    # BUSINESS: helpers
+    # ------------------------------------------------------------
+
+    def _hotline_tz(self):
+        self.ensure_one()
+        try:
+            return pytz.timezone(self.cdr_timezone or "UTC")
+        except pytz.UnknownTimeZoneError:
+            return pytz.utc
+
+    def _hotline_extension_re(self):
+        self.ensure_one()
+        pattern = self.sudo().extension_pattern
+        return re.compile(pattern) if pattern else EXTENSION_RE
+
+    def _hotline_cdr_options(self):
+        self.ensure_one()
+        return {
+            "outbound_prefix": self.outbound_prefix or "",
+            "outbound_context": self.outbound_context or "",
+            "extension_re": self._hotline_extension_re(),
+        }
+
+    def _hotline_agent_domain(self, extensions=None):
+        """Users who are agents of this PBX (their own PBX, else the first PBX of their company)."""
+        self.ensure_one()
+        domain = [("hotline_extension", "!=", False), ("share", "=", False)]
+        if extensions is not None:
+            domain = [("hotline_extension", "in", list(extensions)), ("share", "=", False)]
+        first = self.search([("company_id", "=", self.company_id.id)], limit=1)
+        if first == self:
+            # users without a PBX of their own belong to their company's first PBX
+            own = [
+                "|",
+                ("hotline_pbx_id", "=", self.id),
+                "&",
+                ("hotline_pbx_id", "=", False),
+                ("company_id", "=", self.company_id.id),
+            ]
+        else:
+            own = [("hotline_pbx_id", "=", self.id)]
+        return domain + own
+
+    def _hotline_users_by_extension(self, extensions):
+        """``{extension: res.users}`` for the agents of this PBX among ``extensions``."""
+        self.ensure_one()
+        extensions = {ext for ext in extensions if ext}
+        if not extensions:
+            return {}
+        users = self.env["res.users"].sudo().search(self._hotline_agent_domain(extensions))
+        return {user.hotline_extension: user for user in users}
+
+    def _hotline_interface(self, extension):
+        self.ensure_one()
+        return (self.agent_interface or "Local/{extension}@agents/n").replace("{extension}", extension)
+
+    def _hotline_dial_number(self, number):
+        """What to dial for ``number`` from an agent's phone: extensions as they are, outside numbers with
+        the trunk prefix, in national form for the default region and international form otherwise."""
+        self.ensure_one()
+        raw = re.sub(r"[\s\-().\u3000/]", "", number or "")
+        if not raw or not re.fullmatch(r"\+?\d+", raw):
+            raise UserError(_("%s is not a phone number that can be dialled.", number or ""))
+        if raw.isdigit() and len(raw) <= 6:
+            return raw
+        partners = self.env["res.partner"]
+        region, _area_code = partners._hotline_phone_settings()
+        normalized = partners._hotline_normalize_phone(raw)
+        digits = raw.lstrip("+")
+        if normalized:
+            parsed = phonenumbers.parse(normalized)
+            if phonenumbers.region_code_for_number(parsed) == (region or "CN").upper() or (
+                parsed.country_code == phonenumbers.country_code_for_region((region or "CN").upper())
+            ):
+                digits = re.sub(r"\D", "", phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.NATIONAL))
+            else:
+                digits = "00" + normalized.lstrip("+")
+        return (self.outbound_prefix or "") + digits

@@ -1,0 +1,143 @@
+import json
+
+from odoo.tests import HttpCase, tagged
+
+from .common import TOKEN, TelephonyCommon
+
+PAYLOAD_KEYS = {
+    "call_id",
+    "call_uniqueid",
+    "linkedid",
+    "state",
+    "caller_number",
+    "partner_id",
+    "partner_name",
+    "vip",
+    "blacklisted",
+    "open_case_ids",
+    "last_cases",
+}
+
+
+class ScreenPopCommon(TelephonyCommon):
+    @classmethod
+    def setUpScreenPop(cls):
+        cls.setUpTelephony()
+        cls.open_case = cls.env["hotline.case"].create(
+            {
+                "partner_id": cls.vip.id,
+                "caller_phone": "13911110001",
+                "summary": "Street light out",
+                "user_id": cls.operator2.id,
+            }
+        )
+        cls.closed_case = cls.env["hotline.case"].create(
+            {
+                "partner_id": cls.vip.id,
+                "caller_phone": "13911110001",
+                "summary": "Old question",
+                "user_id": cls.operator2.id,
+                "state": "cancel",
+            }
+        )
+
+
+@tagged("post_install", "-at_install")
+class TestScreenPop(ScreenPopCommon, HttpCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.setUpScreenPop()
+
+    def post_events(self, *events):
+        self.env.flush_all()
+        response = self.url_open(
+            "/hotline/pbx/event",
+            data=json.dumps({"events": list(events)}),
+            headers={"Authorization": f"Bearer {TOKEN}", "Content-Type": "application/json"},
+        )
+        self.env.invalidate_all()
+        self.assertEqual(response.status_code, 200, response.text)
+        return response.json()
+
+    def screen_pops(self, user):
+        channel = json.dumps([self.env.cr.dbname, "res.partner", user.partner_id.id], separators=(",", ":"))
+        notifications = self.env["bus.bus"].sudo().search([("channel", "=", channel)], order="id")
+        messages = [json.loads(notification.message) for notification in notifications]
+        return [message["payload"] for message in messages if message["type"] == "hotline/screen_pop"]
+
+    def test_ringing_pops_the_card(self):
+        self.post_events(
+            self.event(
+                "ringing",
+                linkedid="1795800000.0",
+                uniqueid="1795800000.2",
+                extension="1001",
+                caller_number="+86 139 1111 0001",
+                caller_name="Li",
+            )
+        )
+        pops = self.screen_pops(self.operator)
+        self.assertEqual(len(pops), 1, "one notification for the agent whose phone rings")
+        pop = pops[0]
+        self.assertLessEqual(PAYLOAD_KEYS, set(pop))
+        call = self.env["hotline.call"].search([("linkedid", "=", "1795800000.0")])
+        self.assertEqual(pop["call_id"], call.id)
+        self.assertEqual(pop["call_uniqueid"], "1795800000.2")
+        self.assertEqual(pop["state"], "ringing")
+        self.assertEqual(pop["partner_id"], self.vip.id)
+        self.assertEqual(pop["partner_name"], "VIP Li")
+        self.assertIs(pop["vip"], True)
+        self.assertIs(pop["blacklisted"], False)
+        self.assertEqual(pop["open_case_ids"], [self.open_case.id], "open cases only, not the voided one")
+        self.assertEqual({case["id"] for case in pop["last_cases"]}, {self.open_case.id, self.closed_case.id})
+        self.assertFalse(self.screen_pops(self.operator2), "no card for the other agents")
+
+    def test_later_events_update_the_card(self):
+        ringing = [
+            self.event("ringing", linkedid="1795800001.0", uniqueid=f"1795800001.{n}", extension=ext, id=f"r{n}")
+            for n, ext in ((2, "1001"), (3, "1002"))
+        ]
+        self.post_events(*ringing)
+        self.post_events(
+            self.event("answered", linkedid="1795800001.0", uniqueid="1795800001.3", extension="1002", wait_seconds=3)
+        )
+        pops = self.screen_pops(self.operator2)
+        self.assertEqual([pop["state"] for pop in pops], ["ringing", "answered"])
+        self.assertEqual({pop["linkedid"] for pop in pops}, {"1795800001.0"}, "same key: the card is updated")
+        self.assertEqual(
+            [pop["state"] for pop in self.screen_pops(self.operator)],
+            ["ringing", "ended"],
+            "the card of the agent who did not take the call closes",
+        )
+        self.post_events(self.event("hangup", linkedid="1795800001.0", extension="1002", disposition="answered"))
+        self.assertEqual(self.screen_pops(self.operator2)[-1]["state"], "ended")
+
+    def test_unknown_number_and_blacklist(self):
+        self.post_events(self.event("ringing", linkedid="1795800002.0", extension="1001", caller_number="13977776666"))
+        pop = self.screen_pops(self.operator)[-1]
+        self.assertIs(pop["partner_id"], False)
+        self.assertEqual(pop["open_case_ids"], [])
+        self.post_events(self.event("ringing", linkedid="1795800003.0", extension="1001", caller_number="13911110002"))
+        pop = self.screen_pops(self.operator)[-1]
+        self.assertIs(pop["blacklisted"], True)
+        self.assertEqual(pop["blacklist_reason"], "Abuse")
+
+    def test_cards_restored_from_the_server(self):
+        self.post_events(self.event("ringing", linkedid="1795800004.0", extension="1001", caller_number="13911110001"))
+        cards = self.env["hotline.call"].with_user(self.operator).hotline_screen_pop_active()
+        self.assertEqual([card["linkedid"] for card in cards], ["1795800004.0"])
+        self.assertEqual(cards[0]["state"], "ringing")
+        self.assertFalse(self.env["hotline.call"].with_user(self.operator2).hotline_screen_pop_active())
+
+    def test_new_case_from_the_card_links_the_call(self):
+        self.post_events(self.event("answered", linkedid="1795800005.0", extension="1001", caller_number="13911110001"))
+        call = self.env["hotline.call"].search([("linkedid", "=", "1795800005.0")])
+        context = call._hotline_new_case_context()
+        self.assertEqual(context["default_partner_id"], self.vip.id)
+        self.assertEqual(context["default_caller_phone"], "13911110001")
+        case = self.env["hotline.case"].with_user(self.operator).with_context(context).create({"summary": "Lamp"})
+        self.assertEqual(case.partner_id, self.vip)
+        self.assertEqual(case.caller_phone, "13911110001")
+        self.assertEqual(call.case_id, case)
+        self.assertEqual(case.call_ids, call)

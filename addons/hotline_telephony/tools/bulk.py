@@ -1,0 +1,48 @@
+"""Bulk insert for the CDR import: COPY into a temporary table, then one INSERT ... SELECT.
+
+Adapting hundreds of thousands of Python values into SQL parameters costs more than the
+insert itself; COPY streams them as CSV, in C.
+"""
+
+import csv
+import io
+
+from odoo.tools import SQL
+
+TYPES = {"varchar": SQL("varchar"), "int4": SQL("int4"), "timestamp": SQL("timestamp")}
+
+
+def bulk_insert(cr, table, columns, records, constants, returning):
+    """Insert ``records`` into ``table``, skipping the rows that violate a unique constraint.
+
+    ``columns``: ``[(name, type), ...]`` with type in TYPES, the values of each record in that order
+    (None for NULL); ``constants``: ``{column: value}`` set on every row; ``returning``: the columns
+    returned for the rows actually inserted, as a list of tuples.
+    """
+    if not records:
+        return []
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="\n").writerows(records)
+    buffer.seek(0)
+    cr.execute(
+        SQL(
+            "CREATE TEMP TABLE hotline_bulk_insert (%s)",
+            SQL(", ").join(SQL("%s %s", SQL.identifier(name), TYPES[kind]) for name, kind in columns),
+        )
+    )
+    names = SQL(", ").join(SQL.identifier(name) for name, _kind in columns)
+    cr.copy_expert(SQL("COPY hotline_bulk_insert (%s) FROM STDIN WITH (FORMAT csv)", names).code, buffer)
+    cr.execute(
+        SQL(
+            "INSERT INTO %s (%s, %s) SELECT %s, %s FROM hotline_bulk_insert ON CONFLICT DO NOTHING RETURNING %s",
+            SQL.identifier(table),
+            names,
+            SQL(", ").join(SQL.identifier(name) for name in constants),
+            names,
+            SQL(", ").join(SQL("%s", value) for value in constants.values()),
+            SQL(", ").join(SQL.identifier(name) for name in returning),
+        )
+    )
+    inserted = cr.fetchall()
+    cr.execute(SQL("DROP TABLE hotline_bulk_insert"))
+    return inserted
