@@ -99,6 +99,17 @@ def test_answered_call_gives_ringing_answered_hangup_in_order():
     assert not calls.calls and not calls.channels  # nothing left in progress
 
 
+def test_answered_call_reports_the_callers_channel():
+    """ringing / answered name the queued caller's channel (Odoo's forced transfer redirects it)."""
+    _, out = replay("01_answered")
+    ringing, answered, hangup = (p for p in events(out) if p["linkedid"])
+    for payload in (ringing, answered):
+        assert payload["caller_channel"] == "Local/12319@from-pstn-00000000;2"
+        assert payload["channel"] == "Local/1001@agents-00000001;1"  # the agent's leg, not the caller's
+    assert hangup["caller_channel"] == ""
+    assert all("caller_channel" in p for p in events(out))  # every event has every key
+
+
 def test_event_ids_are_deterministic():
     _, first_run = replay("01_answered")
     _, second_run = replay("01_answered")
@@ -159,6 +170,8 @@ def test_click_to_call_is_outbound_from_the_agent():
     assert answered["raw_event"] == "DialEnd"
     assert hangup["disposition"] == "answered"
     assert hangup["recording_file"].startswith("/var/spool/asterisk/monitor/c2c-")
+    assert ringing["caller_channel"] == ""  # only the agent's own phone exists yet
+    assert answered["caller_channel"] == "Local/13800138000@pstn-out-00000001;1"  # the far end
 
 
 def test_supervisor_scenario_transfer_and_spy():
@@ -172,6 +185,9 @@ def test_supervisor_scenario_transfer_and_spy():
     spy = hangups["1795651841.4"]
     assert spy["direction"] == "internal" and spy["extension"] == "8001"
     assert [p["extension"] for p in events(out, "answered")] == ["1001", "1003"]
+    # after the Redirect the caller's channel dials 1003 itself: still the caller's channel
+    caller_channels = {p["caller_channel"] for p in events(out, "answered") + events(out, "ringing")}
+    assert caller_channels == {"Local/12319@from-pstn-00000000;2"}
     # two CDRs for the caller's queue leg: sequence tells them apart
     queue_leg = [r for r in cdrs(out) if r["uniqueid"] == "1795651839.1"]
     assert [r["sequence"] for r in queue_leg] == [0, 1]

@@ -44,6 +44,7 @@ EVENT_FIELDS = {
     "linkedid": "",
     "uniqueid": "",
     "channel": "",
+    "caller_channel": "",  # the caller's (outside party's) channel, in ringing / answered
     "caller_number": "",
     "caller_name": "",
     "called_number": "",
@@ -296,13 +297,17 @@ class CallTracker:
         payload.update(extra)
         return ("event", payload)
 
-    def _ringing(self, call, event, ts, ext, leg_uid, channel=""):
+    def _ringing(self, call, event, ts, ext, leg_uid, channel="", caller_channel=""):
         if leg_uid in call.rung:
             return []
         call.rung.add(leg_uid)
-        return [self._event(call, "ringing", event, ts, leg_uid, extension=ext, channel=channel)]
+        return [
+            self._event(
+                call, "ringing", event, ts, leg_uid, extension=ext, channel=channel, caller_channel=caller_channel
+            )
+        ]
 
-    def _answered(self, call, event, ts, ext, leg_uid, channel="", wait=None):
+    def _answered(self, call, event, ts, ext, leg_uid, channel="", wait=None, caller_channel=""):
         if leg_uid in call.connected:
             return []
         call.connected.add(leg_uid)
@@ -322,6 +327,7 @@ class CallTracker:
                 leg_uid,
                 extension=ext,
                 channel=channel,
+                caller_channel=caller_channel,
                 wait_seconds=wait if wait is not None else call.wait_seconds,
             )
         ]
@@ -390,7 +396,9 @@ class CallTracker:
             if call.root_extension and not call.c2c and dest_ext != call.root_extension:
                 call.direction = "internal"
                 call.called_number = dest_ext
-            return self._ringing(call, event, ts, dest_ext, dest_uid, dest_name)
+            # the dialling channel is the caller's: the outside caller's leg of a
+            # direct or transferred call, the calling phone of an internal call
+            return self._ringing(call, event, ts, dest_ext, dest_uid, dest_name, value(event, "Channel"))
         if call.root_extension:
             call.direction = "outbound"
             call.called_number = call.called_number or _dialled(value(event, "Exten"))
@@ -418,9 +426,13 @@ class CallTracker:
         if status != "ANSWER":
             return []
         if dest_ext:
-            return self._answered(call, event, ts, dest_ext, dest_uid, dest_name)
-        if call.root_extension:  # the far end of an outbound call answered
-            return self._answered(call, event, ts, call.root_extension, dest_uid, value(event, "Channel"))
+            return self._answered(
+                call, event, ts, dest_ext, dest_uid, dest_name, caller_channel=value(event, "Channel")
+            )
+        if call.root_extension:  # the far end of an outbound call answered: that is the other party
+            return self._answered(
+                call, event, ts, call.root_extension, dest_uid, value(event, "Channel"), caller_channel=dest_name
+            )
         return []
 
     def hangup(self, event):
@@ -529,7 +541,8 @@ class CallTracker:
         call.queue = value(event, "Queue") or call.queue
         ext = self.is_extension.member(event)
         leg = value(event, "DestUniqueid") or f"{value(event, 'Interface')}@{ts}"
-        return self._ringing(call, event, ts, ext, leg, value(event, "DestChannel"))
+        # Channel: the queued caller (Local/12319@from-pstn-...;2 or the trunk channel)
+        return self._ringing(call, event, ts, ext, leg, value(event, "DestChannel"), value(event, "Channel"))
 
     def agent_connect(self, event):
         ts = event_time(event)
@@ -540,7 +553,9 @@ class CallTracker:
         ext = self.is_extension.member(event)
         leg = value(event, "DestUniqueid") or f"{value(event, 'Interface')}@{ts}"
         wait = to_int(value(event, "HoldTime"))
-        return self._answered(call, event, ts, ext, leg, value(event, "DestChannel"), wait)
+        return self._answered(
+            call, event, ts, ext, leg, value(event, "DestChannel"), wait, caller_channel=value(event, "Channel")
+        )
 
     def agent_complete(self, event):
         call = self._call_of(event) or self._call_of_agent(self.is_extension.member(event))
