@@ -25,3 +25,13 @@ class HotlineHierarchyMixin(models.AbstractModel):
                 record.complete_name = f"{record.parent_id.complete_name} / {record.name}"
             else:
                 record.complete_name = record.name
+
+    @api.depends_context("lang")
+    @api.depends("name", "parent_id.display_name")
+    def _compute_display_name(self):
+        # complete_name is stored once, in one language; the name shown is built in the user's
+        for record in self:
+            if record.parent_id:
+                record.display_name = f"{record.parent_id.display_name} / {record.name}"
+            else:
+                record.display_name = record.name

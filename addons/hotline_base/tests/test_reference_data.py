@@ -53,6 +53,15 @@ class TestReferenceData(HotlineBaseCommon):
         self.assertEqual(child._hotline_default_department(), self.department_water)
         self.assertEqual(self.district_east_street.complete_name, "East / Lakeside Street")
 
+    def test_path_is_shown_in_the_users_language(self):
+        self.env["res.lang"]._activate_lang("zh_CN")
+        parent = self.env["hotline.category"].create({"name": "Water", "code": "T-CAT-W"})
+        child = self.env["hotline.category"].create({"name": "Burst pipe", "code": "T-CAT-W1", "parent_id": parent.id})
+        parent.with_context(lang="zh_CN").name = "供水"
+        child.with_context(lang="zh_CN").name = "爆管"
+        self.assertEqual(child.with_context(lang="zh_CN").display_name, "供水 / 爆管")
+        self.assertEqual(child.with_context(lang="en_US").display_name, "Water / Burst pipe")
+
     def test_department_calendar_falls_back_to_the_company(self):
         self.assertEqual(self.department_water._hotline_get_calendar(), self.env.company.resource_calendar_id)
         calendar = self.env["resource.calendar"].create({"name": "24/7"})
