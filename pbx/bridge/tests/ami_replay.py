@@ -53,6 +53,23 @@ from pathlib import Path
 EOL = b"\r\n"
 SEP = b"\r\n\r\n"
 IDENTITY = ("channel", "interface", "queue")
+# what a CoreShowChannel entry tells of a channel, as Newchannel/Newstate/... give it
+CHANNEL_KEYS = (
+    "Channel",
+    "ChannelState",
+    "ChannelStateDesc",
+    "CallerIDNum",
+    "CallerIDName",
+    "ConnectedLineNum",
+    "ConnectedLineName",
+    "Language",
+    "AccountCode",
+    "Context",
+    "Exten",
+    "Priority",
+    "Uniqueid",
+    "Linkedid",
+)
 
 
 # -- parsing the recordings ------------------------------------------------
@@ -400,22 +417,7 @@ class AmiReplayServer:
         if event != "Newchannel" and uid not in self._channels:
             return
         info = self._channels.setdefault(uid, {"_start": asyncio.get_running_loop().time()})
-        for key in (
-            "Channel",
-            "ChannelState",
-            "ChannelStateDesc",
-            "CallerIDNum",
-            "CallerIDName",
-            "ConnectedLineNum",
-            "ConnectedLineName",
-            "Language",
-            "AccountCode",
-            "Context",
-            "Exten",
-            "Priority",
-            "Uniqueid",
-            "Linkedid",
-        ):
+        for key in CHANNEL_KEYS:
             val = first(pairs, key)
             if val is not None:
                 info[key] = val
@@ -441,24 +443,7 @@ class AmiReplayServer:
         for info in self._channels.values():
             seconds = int(now - info["_start"])
             lines = [b"Event: CoreShowChannel", b"ActionID: x"]
-            for key in (
-                "Channel",
-                "ChannelState",
-                "ChannelStateDesc",
-                "CallerIDNum",
-                "CallerIDName",
-                "ConnectedLineNum",
-                "ConnectedLineName",
-                "Language",
-                "AccountCode",
-                "Context",
-                "Exten",
-                "Priority",
-                "Uniqueid",
-                "Linkedid",
-                "Application",
-                "ApplicationData",
-            ):
+            for key in (*CHANNEL_KEYS, "Application", "ApplicationData"):
                 lines.append(f"{key}: {info.get(key, '')}".encode())
             lines.append(f"Duration: {seconds // 3600:02d}:{seconds // 60 % 60:02d}:{seconds % 60:02d}".encode())
             lines.append(f"BridgeId: {info.get('BridgeId', '')}".encode())
