@@ -10,8 +10,7 @@
 #   HOTLINE_BENCH_ADDONS  addons to install (default hotline_case)
 #   HOTLINE_BENCH_SKIP_TELEPHONY=1  skip scripts/bench_telephony.sh (database hotline_bench_telephony)
 source "$(dirname "$0")/lib.sh"
-eval "$(bash "$ROOT/scripts/setup.sh")"
-export ODOO_PATH VENV
+load_setup
 DB="${HOTLINE_BENCH_DB:-hotline_bench}"
 CASES="${HOTLINE_BENCH_CASES:-1000000}"
 ADDONS="${HOTLINE_BENCH_ADDONS:-hotline_case}"

@@ -14,8 +14,7 @@
 # About 15 minutes on 2 cores. Child processes listen on 127.0.0.1 only and are stopped by the
 # benchmark that started them.
 source "$(dirname "$0")/lib.sh"
-eval "$(bash "$ROOT/scripts/setup.sh")"
-export ODOO_PATH VENV
+load_setup
 DB="${BENCH_DB:-hotline_bench_telephony}"
 read -r -a odoo <<< "$(odoo_cmd)"
 read -r -a psql <<< "$(psql_cmd)"

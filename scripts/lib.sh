@@ -14,6 +14,15 @@ HTTP_PORT="${HOTLINE_HTTP_PORT:-8069}"
 say() { printf '\033[1m[hotline]\033[0m %s\n' "$*" >&2; }
 die() { printf '\033[1;31m[hotline] %s\033[0m\n' "$*" >&2; exit 1; }
 
+# Runs setup.sh and takes its ODOO_PATH and VENV. A failed setup has already
+# said why; `eval "$(setup.sh)"` would ignore the failure and go on.
+load_setup() {
+    local assignments
+    assignments="$(bash "$ROOT/scripts/setup.sh")" || exit $?
+    eval "$assignments"
+    export ODOO_PATH VENV
+}
+
 # The virtualenv lives outside the checkout, keyed by what it installs, so a
 # fresh clone on the same machine reuses it; a changed requirement makes a new one.
 venv_dir() {

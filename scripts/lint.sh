@@ -2,7 +2,7 @@
 # make lint: ruff (lint + format check) and pylint-odoo's error-level checks on
 # addons/ and pbx/, and every addon's zh_CN.po complete.
 source "$(dirname "$0")/lib.sh"
-odoo_path="$(bash "$ROOT/scripts/find_odoo.sh" 2>/dev/null)"
+odoo_path="$(bash "$ROOT/scripts/find_odoo.sh")" || exit 1
 VENV="$(bash "$ROOT/scripts/venv.sh" "$odoo_path")"
 cd "$ROOT"
 status=0

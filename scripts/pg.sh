@@ -45,9 +45,64 @@ is_running() {
     [ -f "$PGDATA_DIR/postmaster.pid" ] && as_user "$(cluster_user)" "$BIN/pg_ctl" status -D "$PGDATA_DIR" >/dev/null 2>&1
 }
 
+# Whether something accepts connections on 127.0.0.1:PORT.
+port_answers() {
+    timeout 2 bash -c "exec 3<>/dev/tcp/127.0.0.1/$1" 2>/dev/null
+}
+
+# "name pid" of what listens on $PG_PORT, when ss can tell (as root, or for one's own processes).
+port_listener() {
+    command -v ss >/dev/null || return 0
+    ss -Hltnp "sport = :$PG_PORT" 2>/dev/null \
+        | sed -n 's/.*users:(("\([^"]*\)",pid=\([0-9]*\),.*/\1 \2/p' | head -n 1
+}
+
+# The data folder of the PostgreSQL server on $PG_PORT: a postmaster works in
+# its data folder; else ask the server (local clusters trust $PG_USER).
+other_data_dir() {
+    local pid="$1"
+    [ -n "$pid" ] && readlink "/proc/$pid/cwd" 2>/dev/null && return 0
+    PGCONNECT_TIMEOUT=3 "$BIN/psql" -h 127.0.0.1 -p "$PG_PORT" -U "$PG_USER" -d postgres -XAtc 'SHOW data_directory' \
+        2>/dev/null || true
+}
+
+free_port() {
+    local port
+    for port in $(seq $((PG_PORT + 1)) $((PG_PORT + 100))); do
+        port_answers "$port" || { echo "$port"; return 0; }
+    done
+    echo "$((PG_PORT + 1))"
+}
+
+die_port_taken() {
+    local name="" pid="" dir=""
+    read -r name pid <<< "$(port_listener)"
+    case "$name" in postgres|postmaster|"") dir="$(other_data_dir "$pid")" ;; esac
+    local hint="choose another port for this checkout, e.g. 'HOTLINE_PG_PORT=$(free_port) make test'"
+    if [[ "$dir" == */var/pg/data ]]; then
+        die "Port $PG_PORT is taken by another PostgreSQL cluster (data folder $dir, probably another clone of this project): stop it there with 'make stop', or $hint."
+    elif [ -n "$dir" ]; then
+        die "Port $PG_PORT is taken by another PostgreSQL cluster (data folder $dir): stop it, or $hint."
+    elif [ "$name" = postgres ] || [ "$name" = postmaster ]; then
+        die "Port $PG_PORT is taken by another PostgreSQL server (pid $pid): stop it, or $hint."
+    elif [ -n "$name" ]; then
+        die "Port $PG_PORT is taken by '$name' (pid $pid): stop it, or $hint."
+    fi
+    die "Port $PG_PORT on 127.0.0.1 is taken by another program: $hint."
+}
+
 start() {
     local user
     user="$(cluster_user)"
+    if is_running; then
+        local port
+        port="$(sed -n 4p "$PGDATA_DIR/postmaster.pid")"
+        # Going on would connect to whatever else answers on $PG_PORT.
+        [ "$port" = "$PG_PORT" ] || die "This checkout's PostgreSQL cluster runs on port $port, not $PG_PORT: run with HOTLINE_PG_PORT=$port, or stop it first with 'make stop'."
+        say "PostgreSQL already running on 127.0.0.1:$PG_PORT"
+        return 0
+    fi
+    port_answers "$PG_PORT" && die_port_taken
     mkdir -p "$VAR_DIR/pg" "$SOCKET_DIR"
     if [ "$(id -u)" = 0 ]; then
         chown "$user" "$VAR_DIR/pg" "$SOCKET_DIR"
@@ -77,13 +132,12 @@ maintenance_work_mem = 256MB
 max_connections = 100
 CONF
     fi
-    if is_running; then
-        say "PostgreSQL already running on 127.0.0.1:$PG_PORT"
-        return 0
-    fi
-    as_user "$user" "$BIN/pg_ctl" start --pgdata="$PGDATA_DIR" --log="$PG_LOG" --wait --timeout=60 \
-        --options="-p $PG_PORT -k $SOCKET_DIR" >/dev/null \
-        || die "PostgreSQL did not start; see $PG_LOG"
+    local log_size output
+    log_size="$(stat -c %s "$PG_LOG" 2>/dev/null || echo 0)"
+    output="$(as_user "$user" "$BIN/pg_ctl" start --pgdata="$PGDATA_DIR" --log="$PG_LOG" --wait --timeout=60 \
+        --options="-p $PG_PORT -k $SOCKET_DIR" 2>&1)" \
+        || die "PostgreSQL did not start. The end of $PG_LOG:
+$(tail -c +"$((log_size + 1))" "$PG_LOG" 2>/dev/null | tail -n 5 | grep . || echo "$output")"
     say "PostgreSQL running on 127.0.0.1:$PG_PORT (data in $PGDATA_DIR; 'make stop' stops it)"
 }
 

@@ -2,7 +2,7 @@
 # make run: set up what is missing, install the hotline addons with demo data
 # into the database named in odoo.conf (once), print the demo logins, serve.
 source "$(dirname "$0")/lib.sh"
-eval "$(bash "$ROOT/scripts/setup.sh")"
+load_setup
 DB="${HOTLINE_DB:-$(sed -n 's/^db_name *= *//p' "$ROOT/odoo.conf")}"
 DB="${DB:-hotline}"
 addons="${HOTLINE_ADDONS:-$(hotline_addons)}"

@@ -3,8 +3,7 @@
 # --test-enable (Odoo tests and browser tours), then the pytest suites.
 # Ends with one line "N passed, N failed" and a non-zero exit on any failure.
 source "$(dirname "$0")/lib.sh"
-eval "$(bash "$ROOT/scripts/setup.sh")"
-export ODOO_PATH VENV
+load_setup
 DB="${HOTLINE_TEST_DB:-hotline_test}"
 addons="${HOTLINE_TEST_ADDONS:-$(hotline_addons)}"
 # Only the hotline addons' tests: installing with --test-enable would otherwise
