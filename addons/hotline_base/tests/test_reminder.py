@@ -63,9 +63,10 @@ class TestReminder(HotlineBaseCommon):
 
     def test_creating_a_reminder_schedules_the_cron_at_its_time(self):
         cron = self.env.ref("hotline_base.ir_cron_hotline_reminder")
-        self.env["hotline.reminder"].with_user(self.operator).create(
-            {"name": "At nine", "remind_at": "2030-03-04 09:00:00"}
-        )
+        with freeze_time("2030-03-04 08:00:00"):
+            self.env["hotline.reminder"].with_user(self.operator).create(
+                {"name": "At nine", "remind_at": "2030-03-04 09:00:00"}
+            )
         trigger = self.env["ir.cron.trigger"].search(
             [("cron_id", "=", cron.id), ("call_at", "=", "2030-03-04 09:00:00")]
         )

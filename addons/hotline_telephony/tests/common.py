@@ -3,6 +3,7 @@ import os
 import shutil
 import tempfile
 import threading
+from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from odoo.tests import new_test_user
@@ -144,11 +145,12 @@ class TelephonyCommon:
         return path
 
     def event(self, kind, linkedid="1795651774.0", **values):
-        """A bridge event as the bridge sends it."""
+        """A bridge event as the bridge sends it, happening now unless ``time`` is given."""
+        now = datetime.now(UTC).isoformat(timespec="milliseconds")
         event = {
             "id": f"{linkedid}:{kind}:{values.get('uniqueid', linkedid)}:0",
             "kind": kind,
-            "time": "2026-11-26T00:09:35.000+00:00",
+            "time": now,
             "linkedid": linkedid,
             "uniqueid": linkedid,
             "caller_number": "13800138000",
