@@ -16,6 +16,7 @@
         "data/hotline_service_type_data.xml",
         "data/ir_config_parameter_data.xml",
         "data/ir_cron_data.xml",
+        "data/res_users_data.xml",
         "views/hotline_district_views.xml",
         "views/hotline_department_views.xml",
         "views/hotline_category_views.xml",
@@ -26,6 +27,7 @@
         "views/res_partner_views.xml",
         "views/res_users_views.xml",
         "views/res_config_settings_views.xml",
+        "views/hotline_audit_log_views.xml",
         "views/hotline_menus.xml",
     ],
     "demo": [

@@ -132,6 +132,8 @@ class HotlinePbxController(http.Controller):
         path = call.sudo()._hotline_recording_path()
         if not path:
             return self._hotline_text(_("The recording of this call is missing on the server."), 404)
+        action = "recording_download" if download else "recording_play"
+        request.env["hotline.audit.log"]._hotline_log(action, call.case_id or call)
         stat = os.stat(path)
         stream = http.Stream(
             type="path",

@@ -246,6 +246,7 @@ class HotlineCall(models.Model):
             payload["target_extension"] = self.extension
         self._hotline_check_pbx(pbx)
         self.pbx_id._hotline_bridge_request("POST", "/spy", payload)
+        self.env["hotline.audit.log"]._hotline_log(mode, self, detail=self.extension or self.agent_channel)
         return True
 
     def action_hotline_hangup(self):
@@ -304,7 +305,7 @@ class HotlineCall(models.Model):
         by_extension = {}
         for call in live.sorted(lambda c: c.state != "answered"):
             by_extension.setdefault((call.pbx_id.id, call.extension), call)
-        states = dict(AGENT_STATES)
+        states = dict(self.env["res.users"]._fields["hotline_agent_state"]._description_selection(self.env))
         return {
             "now": fields.Datetime.to_string(now),
             "supervisor_extension": self.env.user.hotline_extension or "",

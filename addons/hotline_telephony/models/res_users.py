@@ -159,6 +159,7 @@ class ResUsers(models.Model):
             "mode": mode,
         }
         pbx._hotline_bridge_request("POST", "/spy", payload)
+        self.env["hotline.audit.log"]._hotline_log(mode, self, detail=self.hotline_extension)
         return True
 
     # ------------------------------------------------------------

@@ -98,11 +98,15 @@ class TestAccess(AccessCommon, HttpCase):
         self.assertEqual(response.content, b"RIFF-recorded-voice")
         response = self.url_open(f"/hotline/call/{self.call.id}/recording?download=1")
         self.assertIn("attachment", response.headers["Content-Disposition"])
+        logs = self.env["hotline.audit.log"].search([("user_id", "=", self.operator.id)], order="id")
+        self.assertEqual(logs.mapped("action"), ["recording_play", "recording_download"])
+        self.assertEqual(set(logs.mapped("res_id")), {self.case.id}, "the recording belongs to the case")
 
     def test_recording_denied_without_the_case(self):
         self.authenticate("tel_west", "tel_west")
         response = self.url_open(f"/hotline/call/{self.call.id}/recording")
         self.assertEqual(response.status_code, 403)
+        self.assertFalse(self.env["hotline.audit.log"].search([("user_id", "=", self.west_operator.id)]))
         self.assertNotIn(b"RIFF", response.content)
         self.authenticate("tel_portal", "tel_portal")
         response = self.url_open(f"/hotline/call/{self.call.id}/recording")

@@ -57,8 +57,12 @@ class TestClickToCall(TelephonyCommon, TransactionCase):
 
     def test_bridge_unreachable(self):
         self.pbx.bridge_url = f"http://127.0.0.1:{closed_port()}"
-        with self.assertRaisesRegex(UserError, "The PBX bridge is unreachable"):
+        with (
+            self.assertLogs("odoo.addons.hotline_telephony.models.hotline_pbx", "WARNING") as logged,
+            self.assertRaisesRegex(UserError, "The PBX bridge is unreachable"),
+        ):
             self.click_to_call(self.operator, "13800138000")
+        self.assertIn("unreachable", logged.output[0])
 
     def test_bridge_errors(self):
         replies = {
@@ -145,6 +149,11 @@ class TestClickToCall(TelephonyCommon, TransactionCase):
         self.assertEqual(len(bridge.requests), 4)
         self.assertEqual(bridge.requests[0]["json"]["target_channel"], "Local/1001@agents-00000001;1")
         self.assertEqual(bridge.requests[0]["json"]["mode"], "whisper")
+        # listening in is personal data access: logged
+        logs = self.env["hotline.audit.log"].search([("user_id", "=", self.supervisor.id)], order="id")
+        self.assertEqual(logs.mapped("action"), ["whisper", "listen"])
+        self.assertEqual((logs[0].res_model, logs[0].res_id), ("hotline.call", call.id))
+        self.assertEqual((logs[1].res_model, logs[1].res_id), ("res.users", self.operator.id))
 
     def test_pickup(self):
         call = self.env["hotline.call"].create(
@@ -183,3 +192,9 @@ class TestClickToCall(TelephonyCommon, TransactionCase):
         self.assertEqual(agents[self.operator.id]["call"]["extension"], "1001")
         self.assertEqual(data["supervisor_extension"], "8001")
         self.assertIn("offered", data["stats"])
+        self.env["res.lang"]._activate_lang("zh_CN")
+        self.env["ir.module.module"]._load_module_terms(["hotline_telephony"], ["zh_CN"], overwrite=True)
+        self.supervisor.lang = "zh_CN"
+        data = self.env["hotline.call"].with_user(self.supervisor).with_context(lang="zh_CN").hotline_wallboard_data()
+        labels = {agent["id"]: agent["state_label"] for agent in data["agents"]}
+        self.assertEqual(labels[self.operator.id], "空闲")
