@@ -1,8 +1,8 @@
 """Fill an exported .po file with translations from a msgid -> msgstr table.
 
-Usage: python scripts/fill_po.py exported.po TABLE output.po
-TABLE is an earlier .po of the addon (its translations are kept) or a
-tab-separated file (msgid<TAB>msgstr). Msgids that are already Chinese
+Usage: python scripts/fill_po.py exported.po TABLE [TABLE...] output.po
+Each TABLE is an earlier .po of the addon (its translations are kept) or a
+tab-separated file (msgid<TAB>msgstr); a later table wins. Msgids that are already Chinese
 (demo data) translate to themselves. Exits non-zero listing the msgids left
 untranslated, so a complete translation is checked, not assumed.
 """
@@ -25,14 +25,27 @@ def read_table(path):
     return table
 
 
-def main():
-    exported, table_path, output = sys.argv[1:4]
+def read_tables(paths):
     table = {}
-    if table_path.endswith(".po"):
-        table = {entry.msgid: entry.msgstr for entry in polib.pofile(table_path) if entry.msgstr}
-    else:
-        table = read_table(table_path)
+    for path in paths:
+        if path.endswith(".po"):
+            table.update({entry.msgid: entry.msgstr for entry in polib.pofile(path) if entry.msgstr})
+        else:
+            table.update(read_table(path))
+    return table
+
+
+def main():
+    exported, *table_paths, output = sys.argv[1:]
+    table = read_tables(table_paths)
     po = polib.pofile(exported)
+    # the export leaves the language headers empty: keep the addon's own
+    for path in table_paths:
+        if path.endswith(".po"):
+            earlier = polib.pofile(path).metadata
+            for key in ("Language-Team", "Language"):
+                if earlier.get(key):
+                    po.metadata[key] = earlier[key]
     missing = []
     for entry in po:
         if entry.msgid in table:
