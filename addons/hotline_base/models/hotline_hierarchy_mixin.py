@@ -17,6 +17,8 @@ class HotlineHierarchyMixin(models.AbstractModel):
     code = fields.Char(required=True)
     complete_name = fields.Char(compute="_compute_complete_name", recursive=True, store=True)
     active = fields.Boolean(default=True)
+    # the name shown is built from the parent's name shown
+    display_name = fields.Char(recursive=True)
 
     @api.depends("name", "parent_id.complete_name")
     def _compute_complete_name(self):

@@ -1,3 +1,6 @@
+from datetime import timedelta
+
+from odoo import fields
 from odoo.exceptions import AccessError
 from odoo.tests import tagged
 
@@ -82,10 +85,36 @@ class TestAccess(HotlineBaseCommon):
 
     def test_reminders_are_private(self):
         Reminder = self.env["hotline.reminder"]
-        mine = Reminder.with_user(self.operator).create({"name": "Call back", "remind_at": "2030-01-01 08:00:00"})
-        theirs = Reminder.with_user(self.supervisor).create({"name": "Theirs", "remind_at": "2030-01-01 08:00:00"})
+        tomorrow = fields.Datetime.now() + timedelta(days=1)
+        mine = Reminder.with_user(self.operator).create({"name": "Call back", "remind_at": tomorrow})
+        theirs = Reminder.with_user(self.supervisor).create({"name": "Theirs", "remind_at": tomorrow})
         self.assertEqual(mine.user_id, self.operator)
         self.assertEqual(Reminder.with_user(self.operator).search([("id", "in", (mine | theirs).ids)]), mine)
         with self.assertRaises(AccessError):
             theirs.with_user(self.operator).read(["name"])
         self.assertEqual(Reminder.with_user(self.admin).search([("id", "in", (mine | theirs).ids)]), mine | theirs)
+
+    def test_audit_log_is_read_by_administrators_only(self):
+        AuditLog = self.env["hotline.audit.log"]
+        log = AuditLog.with_user(self.supervisor)._hotline_log("listen", self.department_water, detail="1001")
+        self.assertEqual(log.sudo().user_id, self.supervisor, "any user leaves a trace")
+        for user in (self.operator, self.supervisor, self.portal_water):
+            with self.subTest(user=user.login), self.assertRaises(AccessError):
+                AuditLog.with_user(user).search([("id", "=", log.id)]).read(["action"])
+            with self.subTest(user=user.login), self.assertRaises(AccessError):
+                AuditLog.with_user(user).create({"user_id": user.id, "action": "listen"})
+        as_admin = log.with_user(self.admin)
+        self.assertEqual(as_admin.read(["action", "res_model", "res_name"])[0]["res_name"], "Water")
+        with self.assertRaises(AccessError):
+            as_admin.write({"action": "barge"})
+        with self.assertRaises(AccessError):
+            as_admin.unlink()
+        self.assertEqual(log.sudo().action, "listen")
+
+    def test_portal_users_do_not_read_department_contacts(self):
+        self.department_water.write({"email": "water@example.city", "duty_phone": "0710-8888"})
+        department = self.department_water.with_user(self.portal_water)
+        self.assertEqual(department.display_name, "Water")
+        for name in ("email", "duty_phone", "member_ids", "manager_user_id"):
+            with self.subTest(field=name), self.assertRaises(AccessError):
+                department.read([name])

@@ -260,19 +260,17 @@ class HotlineCasePortal(CustomerPortal):
 
     def _hotline_case_attachments(self, case):
         """The case's files, with download tokens; call only after _hotline_get_case."""
-        # sudo: portal users have no access to ir.attachment; they may read these files because they
+        # portal users have no access to ir.attachment; they may read these files because they
         # read the case (checked by _hotline_get_case), so they get them through access tokens
-        attachments = (
-            request.env["ir.attachment"]
-            .sudo()
-            .search([("res_model", "=", case._name), ("res_id", "=", case.id)], order="id")
-        )
+        attachments = case._hotline_portal_attachments()
         attachments.generate_access_token()
         return attachments
 
     @http.route("/my/hotline/<int:case_id>", type="http", auth="user", website=True)
     def portal_my_hotline_case(self, case_id, message=None, **kw):
         case = self._hotline_get_case(case_id)
+        if case._hotline_portal_phone_shown():
+            request.env["hotline.audit.log"]._hotline_log("phone_view", case)
         return self._hotline_render_case(case, message=self._hotline_messages().get(message))
 
     @http.route("/my/hotline/<int:case_id>/start", type="http", auth="user", website=True, methods=["POST"])

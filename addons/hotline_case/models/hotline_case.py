@@ -1,14 +1,17 @@
+import logging
 from collections import defaultdict
 from datetime import timedelta
 
 from markupsafe import Markup, escape
 
 from odoo import Command, _, api, fields, models
-from odoo.exceptions import UserError, ValidationError
+from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.osv import expression
 from odoo.tools import SQL, format_datetime, html2plaintext
 
 from odoo.addons.hotline_base.tools import mask_phone
+
+_logger = logging.getLogger(__name__)
 
 SOURCES = [
     ("hotline", "Hotline"),
@@ -32,6 +35,40 @@ STATES = [
 ]
 OPEN_STATES = ("new", "accepted", "assigned", "in_progress", "feedback", "return_visit")
 HANDLING_STATES = ("assigned", "in_progress")
+# Changed only by the workflow methods and the deadline cron (DESIGN.md, "Integrity"): a direct
+# write by anyone but the superuser is refused, whatever the client (web, RPC, import).
+WORKFLOW_FIELDS = frozenset(
+    {
+        "state",
+        "processing_number",
+        "accept_user_id",
+        "accepted_at",
+        "dispatched_at",
+        "started_at",
+        "feedback_at",
+        "verified_at",
+        "verify_user_id",
+        "resolved_at",
+        "resolution_type",
+        "closed_at",
+        "return_visit_user_id",
+        "return_visit_at",
+        "return_count",
+        "reject_count",
+        "stage_start",
+        "deadline",
+        "warning_at",
+        "handle_start",
+        "handle_deadline",
+        "is_overdue",
+        "overdue_state",
+        "handle_overdue",
+        "stage_log_ids",
+        "department_log_ids",
+    }
+)
+# States in which the handling department changes only by dispatch, transfer or return.
+DEPARTMENT_LOCKED_STATES = ("assigned", "in_progress", "feedback", "return_visit", "done", "cancel")
 ACCEPTANCE_STATUS = {
     "new": "not_processed",
     "accepted": "processing",
@@ -47,7 +84,7 @@ ACCEPTANCE_STATUS = {
 class HotlineCase(models.Model):
     _name = "hotline.case"
     _description = "Hotline Case"
-    _inherit = ["portal.mixin", "mail.thread", "mail.activity.mixin"]
+    _inherit = ["hotline.mail.mixin", "portal.mixin", "mail.thread", "mail.activity.mixin"]
     _order = "priority desc, reported_at desc, id desc"
     _check_company_auto = False
 
@@ -56,8 +93,17 @@ class HotlineCase(models.Model):
     # ------------------------------------------------------------
 
     name = fields.Char(string="Case Number", required=True, readonly=True, copy=False, default=lambda self: _("New"))
-    partner_id = fields.Many2one("res.partner", string="Caller", index=True, tracking=True)
-    caller_name = fields.Char(tracking=True)
+    # The caller's identity and position are for the centre: department staff read
+    # caller_name_display and caller_phone_display, which hide anonymous callers.
+    partner_id = fields.Many2one(
+        "res.partner", string="Caller", index=True, tracking=True, groups="hotline_base.group_hotline_operator"
+    )
+    caller_name = fields.Char(tracking=True, groups="hotline_base.group_hotline_operator")
+    caller_name_display = fields.Char(
+        string="Caller (shown)",
+        compute="_compute_caller_name_display",
+        help="The caller's name, or 'Anonymous' for department staff when the caller asked for it.",
+    )
     caller_phone = fields.Char(tracking=True, groups="hotline_base.group_hotline_operator")
     caller_phone_normalized = fields.Char(
         string="Normalized Caller Phone",
@@ -69,7 +115,8 @@ class HotlineCase(models.Model):
     caller_phone_display = fields.Char(
         string="Caller Phone (shown)",
         compute="_compute_caller_phone_display",
-        help="The caller's phone, masked for department staff unless the settings allow it.",
+        help="The caller's phone, masked for department staff unless the settings allow it; "
+        "never shown to them for anonymous callers.",
     )
     anonymous = fields.Boolean(help="The caller does not want their name or number passed on.")
     reported_at = fields.Datetime(
@@ -83,9 +130,9 @@ class HotlineCase(models.Model):
     service_type_id = fields.Many2one("hotline.service.type", string="Service Type", index=True, tracking=True)
     district_id = fields.Many2one("hotline.district", string="District", index=True, tracking=True)
     address = fields.Char(tracking=True)
-    latitude = fields.Float(digits=(10, 7))
-    longitude = fields.Float(digits=(10, 7))
-    summary = fields.Char(tracking=True)
+    latitude = fields.Float(digits=(10, 7), groups="hotline_base.group_hotline_operator")
+    longitude = fields.Float(digits=(10, 7), groups="hotline_base.group_hotline_operator")
+    summary = fields.Char(required=True, tracking=True)
     description = fields.Html(string="Details", sanitize_style=True)
     priority = fields.Selection(PRIORITIES, required=True, default="0", tracking=True)
     attachment_ids = fields.Many2many(
@@ -254,8 +301,14 @@ class HotlineCase(models.Model):
     partner_case_count = fields.Integer(
         compute="_compute_partner_case_ids", string="Caller's Cases", groups="hotline_base.group_hotline_operator"
     )
-    caller_vip = fields.Boolean(related="partner_id.hotline_vip", string="VIP Caller")
-    caller_blacklisted = fields.Boolean(related="partner_id.hotline_blacklist_active", string="Blacklisted Caller")
+    caller_vip = fields.Boolean(
+        related="partner_id.hotline_vip", string="VIP Caller", groups="hotline_base.group_hotline_operator"
+    )
+    caller_blacklisted = fields.Boolean(
+        related="partner_id.hotline_blacklist_active",
+        string="Blacklisted Caller",
+        groups="hotline_base.group_hotline_operator",
+    )
     color = fields.Integer(string="Color Index")
 
     _sql_constraints = [
@@ -285,14 +338,28 @@ class HotlineCase(models.Model):
         for case in self:
             case.caller_phone_normalized = partners._hotline_normalize_phone(case.caller_phone) or False
 
-    @api.depends("caller_phone")
+    @api.depends("caller_phone", "anonymous")
     @api.depends_context("uid")
     def _compute_caller_phone_display(self):
         masked = self._hotline_mask_phone()
-        # sudo: caller_phone is for internal users only; department staff get the masked form
+        hidden = self.env.user.share
+        # sudo: caller_phone is for the centre only; department staff get the masked form
         for case, case_sudo in zip(self, self.sudo(), strict=True):
             phone = case_sudo.caller_phone or False
+            if hidden and case.anonymous:
+                phone = False
             case.caller_phone_display = mask_phone(phone) if masked else phone
+
+    @api.depends("caller_name", "anonymous")
+    @api.depends_context("uid")
+    def _compute_caller_name_display(self):
+        hidden = self.env.user.share
+        # sudo: caller_name is for the centre only; department staff see it unless the caller is anonymous
+        for case, case_sudo in zip(self, self.sudo(), strict=True):
+            if hidden and case.anonymous:
+                case.caller_name_display = _("Anonymous")
+            else:
+                case.caller_name_display = case_sudo.caller_name or False
 
     @api.depends("state")
     def _compute_acceptance_status(self):
@@ -375,6 +442,12 @@ class HotlineCase(models.Model):
                     _("Case %s is itself a duplicate: merge into its master case instead.", case.duplicate_of_id.name)
                 )
 
+    @api.constrains("summary")
+    def _check_summary(self):
+        for case in self:
+            if not (case.summary or "").strip():
+                raise ValidationError(_("A case needs a summary of the problem."))
+
     @api.constrains("latitude", "longitude")
     def _check_coordinates(self):
         for case in self:
@@ -412,6 +485,9 @@ class HotlineCase(models.Model):
     @api.model_create_multi
     def create(self, vals_list):
         for vals in vals_list:
+            self._check_workflow_fields_on_create(vals)
+            # before the number: a form left without a summary consumes no case number
+            self._check_summary_given(vals)
             if vals.get("name") in (None, False, "", "/", "New", _("New")):
                 vals["name"] = self.env["ir.sequence"].next_by_code("hotline.case") or "/"
             self._hotline_fill_partner(vals)
@@ -422,6 +498,8 @@ class HotlineCase(models.Model):
         return cases
 
     def write(self, vals):
+        self._check_workflow_fields(vals)
+        self._check_department_change(vals)
         old_states = {case.id: case.state for case in self} if "state" in vals else {}
         result = super().write(vals)
         if {"attachment_ids", "feedback_attachment_ids"} & vals.keys():
@@ -431,6 +509,77 @@ class HotlineCase(models.Model):
             changed._hotline_leave_stage()
             changed._hotline_enter_stage()
         return result
+
+    def _hotline_write(self, vals):
+        """The workflow's own write, past the guard on its fields: the calling step checked state and role.
+
+        The user still needs write access to the cases (department staff act through the portal).
+        """
+        self.check_access("write")
+        # sudo: past the guard only (the user stays the author of the change and of its tracking)
+        return self.sudo().write(vals)
+
+    @api.ondelete(at_uninstall=False)
+    def _unlink_only_voided_or_unprocessed(self):
+        if not self.env.su and not self.env.user.has_group("hotline_base.group_hotline_admin"):
+            raise AccessError(_("Cases are voided, not deleted: only a hotline administrator may delete a case."))
+        for case in self:
+            if case.state not in ("new", "cancel") or (case.state == "new" and case.accepted_at):
+                raise UserError(
+                    _("Case %s is being processed or completed: void it instead of deleting it.", case.name)
+                )
+
+    def unlink(self):
+        deleted = [(case.id, case.name, case.summary) for case in self]
+        result = super().unlink()
+        AuditLog = self.env["hotline.audit.log"]
+        for case_id, name, summary in deleted:
+            AuditLog._hotline_log_access("case_delete", self._name, case_id, name, detail=summary)
+            _logger.info("Case %s (id %s) deleted by user %s", name, case_id, self.env.uid)
+        return result
+
+    def _check_workflow_fields(self, vals):
+        if self.env.su:
+            return
+        protected = WORKFLOW_FIELDS & vals.keys()
+        if protected:
+            names = ", ".join(sorted(self._fields[name]._description_string(self.env) for name in protected))
+            raise AccessError(
+                _("%s change only through the case's workflow (accept, dispatch, void...), not directly.", names)
+            )
+
+    @api.model
+    def _check_workflow_fields_on_create(self, vals):
+        """A new case starts new: its workflow fields may only hold their defaults."""
+        if self.env.su:
+            return
+        given = {name for name in WORKFLOW_FIELDS & vals.keys() if vals[name]}
+        if vals.get("state") == "new":
+            given.discard("state")
+        if vals.get("overdue_state") == "on_time":
+            given.discard("overdue_state")
+        if given:
+            names = ", ".join(sorted(self._fields[name]._description_string(self.env) for name in given))
+            raise AccessError(_("A new case cannot be registered with %s: the workflow sets them.", names))
+
+    @api.model
+    def _check_summary_given(self, vals):
+        summary = vals.get("summary", self.env.context.get("default_summary"))
+        if not (summary or "").strip():
+            raise ValidationError(_("A case needs a summary of the problem."))
+
+    def _check_department_change(self, vals):
+        if self.env.su or "department_id" not in vals:
+            return
+        for case in self:
+            if case.state in DEPARTMENT_LOCKED_STATES and case.department_id.id != vals["department_id"]:
+                raise UserError(
+                    _(
+                        "Case %s has been dispatched: transfer it or have the department return it"
+                        " instead of changing its department.",
+                        case.name,
+                    )
+                )
 
     def _track_subtype(self, init_values):
         self.ensure_one()
@@ -451,20 +600,20 @@ class HotlineCase(models.Model):
     def action_accept(self):
         for case in self:
             case._check_can_accept()
-            case.write(case._prepare_accept_vals())
+            case._hotline_write(case._prepare_accept_vals())
             case._notify_accepted()
         return True
 
     def action_close_direct(self):
         for case in self:
             case._check_can_close_direct()
-            case.write(case._prepare_close_direct_vals())
+            case._hotline_write(case._prepare_close_direct_vals())
         return True
 
     def action_cancel(self):
         for case in self:
             case._check_can_cancel()
-            case.write(case._prepare_cancel_vals())
+            case._hotline_write(case._prepare_cancel_vals())
             # sudo: a voided case's supervisions close with it, whoever voids it
             case.sudo().supervision_ids.filtered(lambda s: s.state != "closed").write({"state": "closed"})
         return True
@@ -476,7 +625,7 @@ class HotlineCase(models.Model):
     def action_dispatch(self):
         for case in self:
             case._check_can_dispatch()
-            case.write(case._prepare_dispatch_vals())
+            case._hotline_write(case._prepare_dispatch_vals())
             case._hotline_log_department("dispatch", case.department_id)
             case._notify_department()
         return True
@@ -484,13 +633,13 @@ class HotlineCase(models.Model):
     def action_verify(self):
         for case in self:
             case._check_can_verify()
-            case.write(case._prepare_verify_vals())
+            case._hotline_write(case._prepare_verify_vals())
         return True
 
     def action_reject_feedback(self):
         for case in self:
             case._check_can_reject_feedback()
-            case.write(case._prepare_reject_feedback_vals())
+            case._hotline_write(case._prepare_reject_feedback_vals())
             case._hotline_log_department("reject", case.department_id, case.reject_reason)
             case._notify_department(_("The centre rejected the handling result: %s", case.reject_reason))
         return True
@@ -500,7 +649,7 @@ class HotlineCase(models.Model):
             case._check_can_return_visit()
             unsatisfied = case.satisfaction == "unsatisfied"
             note = case.return_visit_note
-            case.write(case._prepare_return_visit_vals())
+            case._hotline_write(case._prepare_return_visit_vals())
             if unsatisfied:
                 case._hotline_log_department("reopen", case.department_id, note)
                 case._notify_department(_("The caller is not satisfied; the case is back with you: %s", note or ""))
@@ -509,7 +658,7 @@ class HotlineCase(models.Model):
     def action_reopen(self):
         for case in self:
             case._check_can_reopen()
-            case.write(case._prepare_reopen_vals())
+            case._hotline_write(case._prepare_reopen_vals())
             if case.state == "in_progress":
                 case._hotline_log_department("reopen", case.department_id)
                 case._notify_department(_("Case %s was reopened.", case.name))
@@ -522,7 +671,7 @@ class HotlineCase(models.Model):
     def action_start(self):
         for case in self:
             case._check_can_start()
-            case.write(case._prepare_start_vals())
+            case._hotline_write(case._prepare_start_vals())
             case.message_post(body=_("Signed off by %s.", self.env.user.name))
         return True
 
@@ -530,7 +679,7 @@ class HotlineCase(models.Model):
         for case in self:
             case._check_can_return_to_center()
             department = case.department_id
-            case.write(case._prepare_return_to_center_vals())
+            case._hotline_write(case._prepare_return_to_center_vals())
             case._hotline_log_department("return", department, case.return_reason)
             case._notify_centre(
                 _(
@@ -539,12 +688,14 @@ class HotlineCase(models.Model):
                     reason=case.return_reason,
                 )
             )
+            # after the notice: posting it made its author a follower
+            case._hotline_hand_over(department)
         return True
 
     def action_submit_feedback(self):
         for case in self:
             case._check_can_submit_feedback()
-            case.write(case._prepare_submit_feedback_vals())
+            case._hotline_write(case._prepare_submit_feedback_vals())
             case._notify_centre(_("Handling result: %s", case.handling_result))
         return True
 
@@ -893,7 +1044,8 @@ class HotlineCase(models.Model):
             if not (reason or "").strip():
                 raise UserError(_("Case %s cannot be transferred: give a reason.", case.name))
             old_department = case.department_id
-            case.write(case._prepare_transfer_vals(department))
+            case._hotline_write(case._prepare_transfer_vals(department))
+            case._hotline_hand_over(old_department)
             case._hotline_log_department("transfer", old_department, reason, department)
             case.message_post(
                 body=_(
@@ -905,6 +1057,19 @@ class HotlineCase(models.Model):
             )
             case._notify_department()
         return True
+
+    def _hotline_hand_over(self, old_department):
+        """The case left ``old_department``: its staff stop following it, its open supervisions move on."""
+        self.ensure_one()
+        remaining = self._hotline_department_partners(with_assist=True)
+        leaving = old_department._hotline_member_partners() - remaining
+        if leaving:
+            self.message_unsubscribe(partner_ids=leaving.ids)
+        # sudo: the supervisions follow the case to whoever handles it now (the centre when returned)
+        supervisions = self.sudo().supervision_ids.filtered(
+            lambda s: s.state == "open" and s.department_id == old_department
+        )
+        supervisions.write({"department_id": self.department_id.id})
 
     def _hotline_request_extension(self, reason, requested_deadline=False, requested_hours=0.0):
         """An extension request from the department; a supervisor approves it."""
@@ -938,7 +1103,7 @@ class HotlineCase(models.Model):
             if case.state in ("done", "cancel"):
                 raise UserError(_("Case %s is closed: it cannot be merged.", case.name))
             case.duplicate_ids.write({"duplicate_of_id": master.id})
-            case.write(
+            case._hotline_write(
                 {
                     "duplicate_of_id": master.id,
                     "state": "cancel",
@@ -966,15 +1131,24 @@ class HotlineCase(models.Model):
             vals["caller_name"] = vals.get("caller_name") or partner.name
 
     def _hotline_link_attachments(self):
-        """Attachments uploaded on the form belong to the case, so their access follows the case's."""
+        """Files uploaded on the form belong to the case, so their access follows the case's.
+
+        Only the user's own pending uploads are moved onto the case (as mail does for a message's
+        attachments); linking someone else's pending upload, or a file the user may not read, is refused.
+        """
         for case in self:
-            attachments = (case.attachment_ids | case.feedback_attachment_ids).filtered(
-                lambda a, case=case: a.res_model != case._name or a.res_id != case.id
+            # sudo: who uploaded the files and where they belong, which the user may not read themselves
+            attachments = (
+                (case.attachment_ids | case.feedback_attachment_ids)
+                .sudo()
+                .filtered(lambda a, case=case: a.res_model != case._name or a.res_id != case.id)
             )
-            # sudo: attachments uploaded by the user for this case, re-linked to it so they follow its access
-            attachments.sudo().filtered(lambda a: not a.res_id or a.res_model == "mail.compose.message").write(
-                {"res_model": case._name, "res_id": case.id}
-            )
+            pending = attachments.filtered(lambda a: not a.res_id or a.res_model == "mail.compose.message")
+            if not self.env.su:
+                if pending.filtered(lambda a: a.create_uid.id != self.env.uid):
+                    raise AccessError(_("Only files you uploaded yourself can be attached to a case."))
+                self.env["ir.attachment"].browse((attachments - pending).ids).check_access("read")
+            pending.write({"res_model": case._name, "res_id": case.id})
 
     def _hotline_make_attachments(self, attachments):
         """ir.attachment records from records or (name, raw bytes) pairs, attached to this case."""
@@ -1137,7 +1311,8 @@ class HotlineCase(models.Model):
         if self.sla_policy_id and not self.sla_policy_id.working_time:
             return self.env["resource.calendar"]
         if log.department_id:
-            return log.department_id._hotline_get_calendar()
+            # sudo: department staff may not read the calendar configuration
+            return log.department_id.sudo()._hotline_get_calendar()
         return self.company_id.resource_calendar_id or self.env.company.resource_calendar_id
 
     def _hotline_extend_deadline(self, new_deadline, extension=None):
@@ -1152,7 +1327,7 @@ class HotlineCase(models.Model):
             vals["warning_at"] = new_deadline - (self.deadline - self.warning_at)
         vals["overdue_state"] = self._hotline_overdue_state(now, vals["warning_at"], new_deadline)
         vals["is_overdue"] = vals["overdue_state"] == "overdue"
-        self.write(vals)
+        self._hotline_write(vals)
         reason = extension.reason if extension else ""
         self.message_post(
             body=_(
@@ -1259,9 +1434,7 @@ class HotlineCase(models.Model):
         departments = self.department_id
         if with_assist:
             departments |= self.assist_department_ids
-        # sudo: department members are not readable by every operator
-        departments = departments.sudo()
-        return (departments.member_ids | departments.manager_user_id).partner_id
+        return departments._hotline_member_partners()
 
     def _hotline_handler_users(self):
         """Who handles the case now: the department's staff, else the centre's supervisor or operator."""
@@ -1422,12 +1595,8 @@ class HotlineCase(models.Model):
         """{department id: partner ids of its members and manager}."""
         if not department_ids:
             return {}
-        # sudo: department members are not readable by every user running the cron
-        departments = self.env["hotline.department"].sudo().browse(department_ids)
-        return {
-            department.id: (department.member_ids | department.manager_user_id).partner_id.ids
-            for department in departments
-        }
+        departments = self.env["hotline.department"].browse(department_ids)
+        return {department.id: department._hotline_member_partners().ids for department in departments}
 
     def _hotline_deadline_text(self):
         self.ensure_one()

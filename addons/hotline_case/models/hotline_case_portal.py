@@ -1,4 +1,4 @@
-from odoo import _, models
+from odoo import _, api, models
 from odoo.tools.sql import create_index
 
 
@@ -24,9 +24,35 @@ class HotlineCase(models.Model):
         )
 
     # ------------------------------------------------------------
+    # PORTAL AND MAIL
+    # ------------------------------------------------------------
+
+    def _mail_get_partner_fields(self, introspect_fields=False):
+        # The caller is a citizen, not a customer with a portal account: messages on the case never
+        # go to them, and department staff (who may not read partner_id) post without reading it.
+        return []
+
+    def _hotline_portal_attachments(self):
+        """The files department staff may open: the case's own, the feedback's, and those of messages
+        that are not internal. Internal notes and their files stay with the centre."""
+        self.ensure_one()
+        # sudo: attachments and messages of a case the portal user was allowed to read
+        case = self.sudo()
+        messages = case.message_ids.filtered(
+            lambda m: not m.is_internal and not m.subtype_id.internal and m.message_type != "user_notification"
+        )
+        return (case.attachment_ids | case.feedback_attachment_ids | messages.attachment_ids).sorted("id")
+
+    def _hotline_portal_phone_shown(self):
+        """Whether department staff see this caller's full number (logged as personal data access)."""
+        self.ensure_one()
+        return bool(self.caller_phone_display) and not self._hotline_mask_phone()
+
+    # ------------------------------------------------------------
     # IMPORT
     # ------------------------------------------------------------
 
+    @api.model
     def load(self, fields, data):
         """Import of earlier registrations: every error names its row (1 = the first data row).
 

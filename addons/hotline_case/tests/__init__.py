@@ -4,6 +4,7 @@ from . import (
     test_case_workflow,
     test_duplicates,
     test_import_export,
+    test_integrity,
     test_portal,
     test_registration,
     test_routing,

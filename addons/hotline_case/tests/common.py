@@ -49,14 +49,22 @@ class HotlineCaseCommon(TransactionCase):
         cls.type_complaint = ServiceType.create({"name": "Complaint (test)", "code": "T-COMPLAINT"})
         cls.type_consult = ServiceType.create({"name": "Consultation (test)", "code": "T-CONSULT"})
 
+        # like most operators and supervisors of a hotline, they have no e-mail address
         cls.operator = new_test_user(
-            cls.env, login="t_operator", groups="hotline_base.group_hotline_operator", tz="Asia/Shanghai"
+            cls.env, login="t_operator", groups="hotline_base.group_hotline_operator", tz="Asia/Shanghai", email=False
         )
         cls.supervisor = new_test_user(
-            cls.env, login="t_supervisor", groups="hotline_base.group_hotline_supervisor", tz="Asia/Shanghai"
+            cls.env,
+            login="t_supervisor",
+            groups="hotline_base.group_hotline_supervisor",
+            tz="Asia/Shanghai",
+            email=False,
         )
         cls.manager = new_test_user(
             cls.env, login="t_manager", groups="hotline_base.group_hotline_manager", tz="Asia/Shanghai"
+        )
+        cls.admin = new_test_user(
+            cls.env, login="t_hotline_admin", groups="hotline_base.group_hotline_admin", tz="Asia/Shanghai"
         )
         cls.district_operator = new_test_user(
             cls.env,

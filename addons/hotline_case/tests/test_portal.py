@@ -47,6 +47,7 @@ class HotlinePortalCommon(HttpCase):
                 "res_id": cls.case_b.id,
             }
         )
+        cls.case_b.attachment_ids = cls.attachment_b
 
     @classmethod
     def _dispatched_case(cls, summary, phone, department):
@@ -81,6 +82,15 @@ class HotlinePortalCommon(HttpCase):
     def _post(self, case, action, data=None, files=None):
         payload = dict(data or {}, csrf_token=self._csrf(case))
         return self.url_open(f"/my/hotline/{case.id}/{action}", data=payload, files=files)
+
+    def _attachment_links(self, case):
+        page = self.url_open(f"/my/hotline/{case.id}")
+        found = re.findall(
+            r'href="(/web/content/\d+\?download=true&amp;access_token=[^"]+)"[^>]*>\s*'
+            r'<i class="fa fa-paperclip me-1"></i>([^<]+)<',
+            page.text,
+        )
+        return {url: name.strip() for url, name in found}
 
 
 @tagged("post_install", "-at_install")
@@ -170,15 +180,6 @@ class TestPortal(HotlinePortalCommon):
         self.assertEqual(response.status_code, 404)
         self.assertEqual(self.case_b.state, "assigned")
 
-    def _attachment_links(self, case):
-        page = self.url_open(f"/my/hotline/{case.id}")
-        found = re.findall(
-            r'href="(/web/content/\d+\?download=true&amp;access_token=[^"]+)"[^>]*>\s*'
-            r'<i class="fa fa-paperclip me-1"></i>([^<]+)<',
-            page.text,
-        )
-        return {url: name.strip() for url, name in found}
-
     def test_other_department_attachment_is_not_readable(self):
         self.authenticate("staff_a", "staff_ax")
         for url in (f"/web/content/{self.attachment_b.id}?download=true", f"/web/content/{self.attachment_b.id}"):
@@ -251,9 +252,10 @@ class TestPortal(HotlinePortalCommon):
         self.assertFalse(self.case_a.department_id)
 
     def test_ask_for_an_extension(self):
+        day = fields.Date.today() + timedelta(days=60)
         self.authenticate("staff_a", "staff_ax")
         response = self._post(
-            self.case_a, "extension", data={"new_deadline": "2099-05-31T18:00", "reason": "需协调施工单位"}
+            self.case_a, "extension", data={"new_deadline": f"{day}T18:00", "reason": "需协调施工单位"}
         )
         self.assertEqual(response.status_code, 200)
         extension = self.case_a.extension_ids
@@ -261,7 +263,7 @@ class TestPortal(HotlinePortalCommon):
         self.assertEqual(extension.state, "requested")
         self.assertEqual(extension.reason, "需协调施工单位")
         # 18:00 in Shanghai is 10:00 UTC
-        self.assertEqual(extension.requested_deadline, fields.Datetime.to_datetime("2099-05-31 10:00:00"))
+        self.assertEqual(extension.requested_deadline, fields.Datetime.to_datetime(f"{day} 10:00:00"))
         self.assertEqual(extension.requested_by_id, self.staff_a)
 
     def test_answer_a_supervision(self):
@@ -307,12 +309,14 @@ class TestPortal(HotlinePortalCommon):
     # ------------------------------------------------------------
 
     def test_bad_input_changes_nothing(self):
+        later = fields.Date.today() + timedelta(days=60)
+        earlier = fields.Date.today() - timedelta(days=1)
         self.authenticate("staff_a", "staff_ax")
         cases = [
             ("return", {"reason": "   "}, "Give the reason"),
-            ("extension", {"new_deadline": "31/05/2099", "reason": "x"}, "Enter the new deadline"),
-            ("extension", {"new_deadline": "2099-05-31T18:00", "reason": ""}, "Give the reason for the extension"),
-            ("extension", {"new_deadline": "2001-01-01T08:00", "reason": "late"}, "must be later"),
+            ("extension", {"new_deadline": later.strftime("%d/%m/%Y"), "reason": "x"}, "Enter the new deadline"),
+            ("extension", {"new_deadline": f"{later}T18:00", "reason": ""}, "Give the reason for the extension"),
+            ("extension", {"new_deadline": f"{earlier}T08:00", "reason": "late"}, "must be later"),
             ("feedback", {"handling_result": ""}, "Describe the handling result"),
             # wrong state: a result before signing off
             ("feedback", {"handling_result": "done"}, "o_hotline_error"),
@@ -336,6 +340,112 @@ class TestPortal(HotlinePortalCommon):
 
     def test_post_without_csrf_is_refused(self):
         self.authenticate("staff_a", "staff_ax")
-        response = self.url_open(f"/my/hotline/{self.case_a.id}/start", data={"csrf_token": "forged"})
+        with self.assertLogs("odoo.http", "WARNING") as logged:
+            response = self.url_open(f"/my/hotline/{self.case_a.id}/start", data={"csrf_token": "forged"})
+        self.assertIn("CSRF validation failed", logged.output[0])
         self.assertEqual(response.status_code, 400)
         self.assertEqual(self.case_a.state, "assigned")
+
+
+@tagged("post_install", "-at_install")
+class TestPortalIntegrity(HotlinePortalCommon):
+    """What department staff see on their pages: nothing internal, nobody anonymous, nothing left behind."""
+
+    def test_internal_note_files_stay_internal(self):
+        note_file = self.env["ir.attachment"].create(
+            {
+                "name": "internal-memo.txt",
+                "raw": b"INTERNAL-MEMO",
+                "res_model": "hotline.case",
+                "res_id": self.case_a.id,
+            }
+        )
+        self.case_a.message_post(body="INTERNAL-NOTE-BODY", subtype_xmlid="mail.mt_note", attachment_ids=note_file.ids)
+        public_file = self.env["ir.attachment"].create(
+            {"name": "site-photo.jpg", "raw": b"PHOTO", "res_model": "hotline.case", "res_id": self.case_a.id}
+        )
+        self.case_a.message_post(
+            body="Photo for the department",
+            message_type="comment",
+            subtype_xmlid="mail.mt_comment",
+            attachment_ids=public_file.ids,
+        )
+        self.authenticate("staff_a", "staff_ax")
+        page = self.url_open(f"/my/hotline/{self.case_a.id}")
+        self.assertEqual(page.status_code, 200)
+        self.assertNotIn("internal-memo.txt", page.text)
+        self.assertNotIn("INTERNAL-NOTE-BODY", page.text)
+        links = {name: url for url, name in self._attachment_links(self.case_a).items()}
+        self.assertIn("site-photo.jpg", links)
+        self.assertNotIn("internal-memo.txt", links)
+        response = self.url_open(f"/web/content/{note_file.id}?download=true")
+        self.assertIn(response.status_code, (403, 404))
+        self.assertNotIn("INTERNAL-MEMO", response.text)
+
+    def test_anonymous_caller_is_hidden_on_the_page(self):
+        partner = self.env["res.partner"].create({"name": "匿名来电人 SECRET-NAME", "mobile": "13612345678"})
+        self.case_a.sudo().write(
+            {"anonymous": True, "caller_name": "SECRET-NAME", "partner_id": partner.id, "caller_phone": "13612345678"}
+        )
+        self.env["ir.config_parameter"].sudo().set_param("hotline_case.portal_show_phone", True)
+        self.authenticate("staff_a", "staff_ax")
+        page = self.url_open(f"/my/hotline/{self.case_a.id}")
+        self.assertEqual(page.status_code, 200)
+        self.assertIn("Anonymous", page.text)
+        for secret in ("SECRET-NAME", "13612345678", "136****5678"):
+            self.assertNotIn(secret, page.text)
+        self.assertFalse(
+            self.env["hotline.audit.log"].search([("action", "=", "phone_view"), ("res_id", "=", self.case_a.id)]),
+            "no phone was shown, so none is logged",
+        )
+
+    def test_unmasked_phone_shown_to_a_department_is_logged(self):
+        self.env["ir.config_parameter"].sudo().set_param("hotline_case.portal_show_phone", True)
+        self.authenticate("staff_a", "staff_ax")
+        page = self.url_open(f"/my/hotline/{self.case_a.id}")
+        self.assertIn("13800138000", page.text)
+        log = self.env["hotline.audit.log"].search([("action", "=", "phone_view"), ("res_id", "=", self.case_a.id)])
+        self.assertEqual(log.user_id, self.staff_a)
+        self.assertEqual(log.res_model, "hotline.case")
+        # masked numbers are not personal data shown: not logged
+        self.env["ir.config_parameter"].sudo().set_param("hotline_case.portal_show_phone", False)
+        self.url_open(f"/my/hotline/{self.case_a.id}")
+        self.assertEqual(
+            self.env["hotline.audit.log"].search_count(
+                [("action", "=", "phone_view"), ("res_id", "=", self.case_a.id)]
+            ),
+            1,
+        )
+
+    def test_transferred_case_leaves_the_old_department(self):
+        supervision = (
+            self.env["hotline.case.supervision"]
+            .with_user(self.supervisor)
+            .create({"case_id": self.case_a.id, "message": "SUPERVISION-TEXT 请说明进展"})
+        )
+        self.case_a.with_user(self.supervisor)._hotline_transfer(self.department_b, "属燃气管网")
+        self.assertEqual(supervision.department_id, self.department_b)
+        self.assertNotIn(self.staff_a.partner_id, self.case_a.message_partner_ids)
+
+        self.authenticate("staff_a", "staff_ax")
+        self.assertEqual(self.url_open(f"/my/hotline/{self.case_a.id}").status_code, 404)
+        self.assertNotIn(self.case_a.name, self.url_open("/my/hotline?filterby=all").text)
+
+        self.authenticate("staff_b", "staff_bx")
+        page = self.url_open(f"/my/hotline/{self.case_a.id}")
+        self.assertIn("SUPERVISION-TEXT", page.text)
+        response = self._post(self.case_a, f"supervision/{supervision.id}/answer", data={"answer": "燃气公司已接手"})
+        self.assertEqual(response.status_code, 200)
+        self.assertEqual(supervision.state, "answered")
+        self.assertEqual(supervision.answered_by_id, self.staff_b)
+
+    def test_categories_are_shown_in_the_users_language(self):
+        self.env["res.lang"]._activate_lang("zh_CN")
+        parent = self.env["hotline.category"].create({"name": "Water Supply", "code": "T-PORTAL-WS"})
+        parent.with_context(lang="zh_CN").name = "供水"
+        self.category.parent_id = parent
+        self.staff_a.lang = "zh_CN"
+        self.authenticate("staff_a", "staff_ax")
+        page = self.url_open(f"/my/hotline/{self.case_a.id}")
+        self.assertIn("供水 / Portal Water Leak", page.text)
+        self.assertNotIn("Water Supply", page.text)
