@@ -27,9 +27,7 @@ class HotlineKbFaq(http.Controller):
         else:
             if category_id:
                 domain = domain + [("category_id", "child_of", category_id)]
-            results = [
-                article._search_result(0.0, []) for article in Article.search(domain, limit=self._faq_limit)
-            ]
+            results = [article._search_result(0.0, []) for article in Article.search(domain, limit=self._faq_limit)]
         for result in results:
             # built from escaped text with <mark> around the matched words
             result["snippet"] = Markup(result["snippet"])

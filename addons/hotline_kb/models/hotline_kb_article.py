@@ -71,15 +71,15 @@ class HotlineKbArticle(models.Model):
     def _compute_regulation_state(self):
         for article in self:
             states = set(article.regulation_ids.mapped("expiry_state"))
-            article.regulation_state = "expired" if "expired" in states else "expiring" if "expiring" in states else "ok"
+            article.regulation_state = (
+                "expired" if "expired" in states else "expiring" if "expiring" in states else "ok"
+            )
 
     def _search_regulation_state(self, operator, value):
         if operator not in ("=", "!=") or value not in ("ok", "expiring", "expired"):
             raise UserError(_("Unsupported search on the regulations' state."))
         Regulation = self.env["hotline.kb.regulation"]
-        flagged = {
-            state: Regulation.search(Regulation._expiry_domain(state)).ids for state in ("expired", "expiring")
-        }
+        flagged = {state: Regulation.search(Regulation._expiry_domain(state)).ids for state in ("expired", "expiring")}
         if value == "ok":
             domain = [("regulation_ids", "not in", flagged["expired"] + flagged["expiring"])]
         elif value == "expiring":

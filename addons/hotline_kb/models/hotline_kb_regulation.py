@@ -52,7 +52,11 @@ class HotlineKbRegulation(models.Model):
     @api.constrains("date_effective", "date_expiry")
     def _check_dates(self):
         for regulation in self:
-            if regulation.date_effective and regulation.date_expiry and regulation.date_expiry < regulation.date_effective:
+            if (
+                regulation.date_effective
+                and regulation.date_expiry
+                and regulation.date_expiry < regulation.date_effective
+            ):
                 raise ValidationError(_("%s cannot expire before it takes effect.", regulation.name))
 
     def _compute_display_name(self):
@@ -80,7 +84,9 @@ class HotlineKbRegulation(models.Model):
         for article in articles:
             if article.activity_ids.filtered(lambda a: a.activity_type_id == activity_type and a.summary == summary):
                 continue
-            editor = article.write_uid if article.write_uid.has_group("hotline_kb.group_hotline_kb_editor") else fallback
+            editor = (
+                article.write_uid if article.write_uid.has_group("hotline_kb.group_hotline_kb_editor") else fallback
+            )
             if not editor:
                 continue
             expiring = article.regulation_ids.filtered(lambda r: r.expiry_state != "ok")

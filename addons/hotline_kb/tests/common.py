@@ -18,7 +18,9 @@ class HotlineKbCommon(TransactionCase):
         cls.cat_heating = Category.create({"name": "KB 供暖", "code": "T-KB-HEAT"})
         cls.cat_green = Category.create({"name": "KB 园林", "code": "T-KB-GREEN"})
 
-        cls.operator = new_test_user(env, login="kb_operator", groups="hotline_base.group_hotline_operator", email=False)
+        cls.operator = new_test_user(
+            env, login="kb_operator", groups="hotline_base.group_hotline_operator", email=False
+        )
         cls.editor = new_test_user(env, login="kb_editor", groups="hotline_kb.group_hotline_kb_editor", email=False)
         cls.staff_water = new_test_user(
             env, login="kb_staff_water", groups="base.group_portal", hotline_department_id=cls.dept_water.id
@@ -58,7 +60,9 @@ class HotlineKbCommon(TransactionCase):
             "<p>公共绿地由园林部门养护，行道树每年冬季统一修剪，井盖周边的绿化带由养护单位清理。</p>",
             cls.cat_green,
         )
-        cls.draft = cls._article(Article, "停水期间的临时供水点（草稿）", "<p>停水时到临时供水点取水。</p>", cls.cat_water, state="draft")
+        cls.draft = cls._article(
+            Article, "停水期间的临时供水点（草稿）", "<p>停水时到临时供水点取水。</p>", cls.cat_water, state="draft"
+        )
         cls.outdated = cls._article(
             Article,
             "停水补偿办法（旧）",

@@ -16,7 +16,9 @@ class TestArticles(HotlineKbCommon):
         revisions = article.html_field_history_metadata["body"]
         self.assertEqual(len(revisions), 2)
         self.assertTrue(all(revision["create_uid"] == self.editor.id for revision in revisions))
-        self.assertIn("11月1日", article.html_field_history["body"][0]["patch"] + article.html_field_history["body"][1]["patch"])
+        self.assertIn(
+            "11月1日", article.html_field_history["body"][0]["patch"] + article.html_field_history["body"][1]["patch"]
+        )
         # and the article is found with its new words only
         Article = self.env["hotline.kb.article"].with_user(self.operator)
         self.assertIn(article.id, [r["id"] for r in Article.search_articles("3月20日 供暖期")])
@@ -77,8 +79,10 @@ class TestArticles(HotlineKbCommon):
             ["expired", "expiring", "ok"],
         )
         Article = self.env["hotline.kb.article"]
-        self.assertEqual(Article.search([("regulation_state", "!=", "ok"), ("id", "in", self._all().ids)]),
-                         self.heating | self.water_outage)
+        self.assertEqual(
+            Article.search([("regulation_state", "!=", "ok"), ("id", "in", self._all().ids)]),
+            self.heating | self.water_outage,
+        )
 
         Article._cron_daily()
         Article._cron_daily()
@@ -90,12 +94,22 @@ class TestArticles(HotlineKbCommon):
 
     def _all(self):
         return (
-            self.water_outage | self.water_pressure | self.gas_leak | self.heating
-            | self.tree_title | self.tree_body | self.draft | self.outdated
+            self.water_outage
+            | self.water_pressure
+            | self.gas_leak
+            | self.heating
+            | self.tree_title
+            | self.tree_body
+            | self.draft
+            | self.outdated
         )
 
     def test_answer_used_on_a_case(self):
-        case = self.env["hotline.case"].with_user(self.operator).create({"summary": "小区停水", "caller_phone": "13800001111"})
+        case = (
+            self.env["hotline.case"]
+            .with_user(self.operator)
+            .create({"summary": "小区停水", "caller_phone": "13800001111"})
+        )
         text = self.water_outage.with_user(self.operator).hotline_kb_answer_text()
         self.assertIn("24小时", text)
         self.assertNotIn("<p>", text)

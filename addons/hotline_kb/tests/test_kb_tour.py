@@ -14,7 +14,9 @@ class TestKbTour(HotlineKbCommon, HttpCase):
         )
 
     def test_answer_search_screen(self):
-        self.start_tour("/odoo/action-hotline_kb.hotline_kb_search_action", "hotline_kb_search_tour", login="kb_tour_operator")
+        self.start_tour(
+            "/odoo/action-hotline_kb.hotline_kb_search_action", "hotline_kb_search_tour", login="kb_tour_operator"
+        )
         self.water_outage.invalidate_recordset(["view_count"])
         self.assertEqual(self.water_outage.view_count, 1, "the answer read out was opened once")
 

@@ -50,13 +50,23 @@ class TestSearch(HotlineKbCommon):
         both = self._ids("供水 燃气", category_id=self.cat_gas.id)
         self.assertEqual(both[0], self.gas_leak.id, "the case's category ranks first")
         # no words yet: the category's answers
-        self.assertEqual(set(self._ids("", category_id=self.cat_water.id)), {self.water_outage.id, self.water_pressure.id})
+        self.assertEqual(
+            set(self._ids("", category_id=self.cat_water.id)), {self.water_outage.id, self.water_pressure.id}
+        )
         self.assertEqual(self._search("   "), [])
         self.assertEqual(self._search("的了吗"), [], "only words without meaning")
 
     def test_new_term_and_synonym_reindex_the_articles(self):
-        article = self.env["hotline.kb.article"].with_user(self.editor).create(
-            {"name": "暖气片漏水怎么办", "body": "<p>关闭暖气片阀门，联系供热公司。</p>", "category_id": self.cat_heating.id}
+        article = (
+            self.env["hotline.kb.article"]
+            .with_user(self.editor)
+            .create(
+                {
+                    "name": "暖气片漏水怎么办",
+                    "body": "<p>关闭暖气片阀门，联系供热公司。</p>",
+                    "category_id": self.cat_heating.id,
+                }
+            )
         )
         article.action_publish()
         self.assertNotIn(article.id, self._ids("散热器"))

@@ -57,7 +57,9 @@ class Segmenter:
 
     def tsquery(self, question):
         """A ``to_tsquery('simple', ...)`` text matching any word of the question, or '' if none."""
-        return " | ".join("'{}'".format(word.replace("'", "''").replace("\\", "")) for word in self.query_words(question))
+        return " | ".join(
+            "'{}'".format(word.replace("'", "''").replace("\\", "")) for word in self.query_words(question)
+        )
 
 
 def snippet(text, words, width=80):
