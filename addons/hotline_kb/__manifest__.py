@@ -28,6 +28,7 @@
         "web.assets_backend": [
             "hotline_kb/static/src/kb_search/**/*",
             "hotline_kb/static/src/kb_suggestions/**/*",
+            "hotline_kb/static/src/article_form/**/*",
         ],
         "web.assets_tests": [
             "hotline_kb/static/src/tests/tours/**/*",

@@ -29,7 +29,9 @@ class HotlineKbArticle(models.Model):
         string="Regulations Cited",
     )
     state = fields.Selection(STATES, default="draft", required=True, index=True, tracking=True, copy=False)
-    version = fields.Integer(default=1, readonly=True, copy=False, help="Goes up each time the answer changes.")
+    version = fields.Integer(
+        default=1, readonly=True, copy=False, tracking=True, help="Goes up each time the answer changes."
+    )
     valid_from = fields.Date(tracking=True)
     valid_to = fields.Date(tracking=True)
     is_current = fields.Boolean(

@@ -32,3 +32,12 @@ class TestKbTour(HotlineKbCommon, HttpCase):
         self.assertEqual(case.kb_article_ids, self.water_outage)
         self.assertIn("送水车", case.handling_result)
         self.assertEqual(self.water_outage.helpful_count, 1)
+
+    def test_earlier_versions_of_the_answer(self):
+        self.heating.with_user(self.editor).body = "<p>本市供暖期为11月10日至次年3月20日。</p>"
+        new_test_user(self.env, login="kb_tour_editor", groups="hotline_kb.group_hotline_kb_editor", email=False)
+        self.start_tour(
+            f"/odoo/action-hotline_kb.hotline_kb_article_action/{self.heating.id}",
+            "hotline_kb_history_tour",
+            login="kb_tour_editor",
+        )

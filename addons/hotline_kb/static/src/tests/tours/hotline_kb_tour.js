@@ -84,3 +84,23 @@ tours.add("hotline_kb_case_tour", {
         },
     ],
 });
+
+/* The editor reads an earlier version of the answer. */
+tours.add("hotline_kb_history_tour", {
+    steps: () => [
+        {
+            content: "Open the action menu",
+            trigger: ".o_form_view .o_cp_action_menus i.fa-cog",
+            run: "click",
+        },
+        {
+            content: "Earlier versions of the answer",
+            trigger: ".o_menu_item i.fa-history",
+            run: "click",
+        },
+        {
+            content: "The earlier version is there, with its text",
+            trigger: ".modal .html-history-dialog .history-container:contains(11月15日)",
+        },
+    ],
+});
