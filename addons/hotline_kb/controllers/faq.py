@@ -10,11 +10,20 @@ from odoo.http import request
 class HotlineKbFaq(http.Controller):
     _faq_limit = 30
 
+    def _faq_for_department(self):
+        user = request.env.user
+        return bool(user.share and not user._is_public() and user.hotline_department_id)
+
     def _faq_articles(self):
-        # sudo: citizens (public user) and department staff read the public answers in force, and only those
+        if self._faq_for_department():
+            # department staff: the record rules give them the public answers and their categories' ones
+            return request.env["hotline.kb.article"]
+        # sudo: citizens (public user) read the public answers in force, and only those (_faq_domain)
         return request.env["hotline.kb.article"].sudo()
 
     def _faq_domain(self):
+        if self._faq_for_department():
+            return [("is_current", "=", True)]
         return [("is_public", "=", True), ("is_current", "=", True)]
 
     @http.route(["/hotline/faq"], type="http", auth="public", website=True, sitemap=False)
@@ -23,7 +32,7 @@ class HotlineKbFaq(http.Controller):
         domain = self._faq_domain()
         category_id = int(category) if category and str(category).isdigit() else False
         if search.strip():
-            results = Article.with_context(hotline_kb_faq=True)._faq_search(search, category_id, self._faq_limit)
+            results = Article._faq_search(search, category_id, self._faq_limit, self._faq_domain())
         else:
             if category_id:
                 domain = domain + [("category_id", "child_of", category_id)]

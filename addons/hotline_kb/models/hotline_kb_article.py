@@ -183,13 +183,12 @@ class HotlineKbArticle(models.Model):
         return [article._search_result(scores[article.id], words) for article in articles]
 
     @api.model
-    def _faq_search(self, query, category_id, limit):
-        """The FAQ's search: public articles in force only (called in sudo by the FAQ pages)."""
+    def _faq_search(self, query, category_id, limit, domain):
+        """The FAQ's search, within ``domain`` (public articles in force, for citizens)."""
         segmenter = self.env["hotline.kb.term"]._segmenter()
         words = segmenter.query_words(query or "")
         if not words:
             return []
-        domain = [("is_current", "=", True), ("is_public", "=", True)]
         rows = self._ranked_rows(domain, segmenter.tsquery(query), category_id, limit)
         scores = dict(rows)
         return [article._search_result(scores[article.id], words) for article in self.browse(scores)]

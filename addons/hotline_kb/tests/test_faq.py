@@ -27,3 +27,11 @@ class TestFaq(HotlineKbCommon, HttpCase):
         self.assertIn(self.gas_leak.name, page.text)
         self.assertNotIn(self.water_outage.name, page.text)
         self.assertIn("No answer found", self.url_open("/hotline/faq?search=火星").text)
+
+    def test_department_staff_also_find_their_categories_answers(self):
+        self.authenticate("kb_staff_water", "kb_staff_water")
+        page = self.url_open("/hotline/faq?search=水压低")
+        self.assertIn(self.water_pressure.name, page.text, "internal, but of the department's category")
+        self.assertEqual(self.url_open(f"/hotline/faq/{self.water_pressure.id}").status_code, 200)
+        self.assertEqual(self.url_open(f"/hotline/faq/{self.heating.id}").status_code, 404)
+        self.assertNotIn(self.heating.name, self.url_open("/hotline/faq?search=供暖期").text)
