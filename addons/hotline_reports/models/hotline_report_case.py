@@ -1,0 +1,122 @@
+from odoo import fields, models, tools
+from odoo.tools import SQL
+
+from odoo.addons.hotline_case.models.hotline_case import PRIORITIES, SOURCES, STATES
+
+SATISFACTION = [
+    ("satisfied", "Satisfied"),
+    ("relatively_satisfied", "Relatively Satisfied"),
+    ("general", "General"),
+    ("unsatisfied", "Unsatisfied"),
+    ("other", "Other"),
+]
+
+
+class HotlineReportCase(models.Model):
+    """One row per case (duplicates merged into another excluded), with 0/100 columns whose average is a rate."""
+
+    _name = "hotline.report.case"
+    _description = "Case Statistics"
+    _auto = False
+    _rec_name = "name"
+    _order = "reported_at desc"
+
+    name = fields.Char(string="Case Number", readonly=True)
+    case_id = fields.Many2one("hotline.case", string="Case", readonly=True)
+    reported_at = fields.Datetime(string="Reported", readonly=True)
+    closed_at = fields.Datetime(string="Closed", readonly=True)
+    district_id = fields.Many2one("hotline.district", string="District", readonly=True)
+    category_id = fields.Many2one("hotline.category", string="Category", readonly=True)
+    top_category_id = fields.Many2one("hotline.category", string="Main Category", readonly=True)
+    service_type_id = fields.Many2one("hotline.service.type", string="Appeal Type", readonly=True)
+    source = fields.Selection(SOURCES, readonly=True)
+    department_id = fields.Many2one("hotline.department", string="Handling Department", readonly=True)
+    user_id = fields.Many2one("res.users", string="Duty Operator", readonly=True)
+    state = fields.Selection(STATES, string="Status", readonly=True)
+    priority = fields.Selection(PRIORITIES, readonly=True)
+    satisfaction = fields.Selection(SATISFACTION, readonly=True)
+    company_id = fields.Many2one("res.company", readonly=True)
+
+    case_count = fields.Integer(string="Cases", readonly=True, aggregator="sum")
+    completed_count = fields.Integer(string="Completed", readonly=True, aggregator="sum")
+    overdue_count = fields.Integer(string="Overdue", readonly=True, aggregator="sum")
+    on_time_rate = fields.Float(
+        string="On-time Rate (%)", readonly=True, aggregator="avg", help="Cases that never missed a stage deadline."
+    )
+    handle_on_time_rate = fields.Float(
+        string="Handling On-time Rate (%)", readonly=True, aggregator="avg", help="Among dispatched cases."
+    )
+    fcr_rate = fields.Float(
+        string="Closed on the Call (%)", readonly=True, aggregator="avg", help="First-call resolution."
+    )
+    fcr_no_reopen_rate = fields.Float(
+        string="Closed without Reopening (%)",
+        readonly=True,
+        aggregator="avg",
+        help="Among completed cases, those never reopened.",
+    )
+    satisfaction_rate = fields.Float(
+        string="Satisfaction Rate (%)",
+        readonly=True,
+        aggregator="avg",
+        help="Satisfied or relatively satisfied, among the cases with a return visit.",
+    )
+    return_visit_rate = fields.Float(
+        string="Return-visit Rate (%)", readonly=True, aggregator="avg", help="Among completed handled cases."
+    )
+    handling_hours = fields.Float(
+        string="Handling Time (h)", readonly=True, aggregator="avg", help="From dispatch to the feedback, in hours."
+    )
+
+    def init(self):
+        tools.drop_view_if_exists(self.env.cr, self._table)
+        self.env.cr.execute(SQL("CREATE OR REPLACE VIEW %s AS (%s)", SQL.identifier(self._table), self._query()))
+
+    def _query(self):
+        return SQL(
+            """
+            WITH reopened AS (
+                SELECT case_id, count(*) AS n FROM hotline_case_department_log WHERE event = 'reopen' GROUP BY case_id
+            ), late AS (
+                SELECT case_id, bool_or(overdue) AS any_late FROM hotline_case_stage_log GROUP BY case_id
+            )
+            SELECT c.id AS id,
+                   c.id AS case_id,
+                   c.name AS name,
+                   c.reported_at,
+                   c.closed_at,
+                   c.district_id,
+                   c.category_id,
+                   coalesce(top.id, c.category_id) AS top_category_id,
+                   c.service_type_id,
+                   c.source,
+                   c.department_id,
+                   c.user_id,
+                   c.state,
+                   c.priority,
+                   c.satisfaction,
+                   c.company_id,
+                   1 AS case_count,
+                   CASE WHEN c.state = 'done' THEN 1 ELSE 0 END AS completed_count,
+                   CASE WHEN c.is_overdue OR coalesce(late.any_late, false) THEN 1 ELSE 0 END AS overdue_count,
+                   CASE WHEN c.is_overdue OR coalesce(late.any_late, false) THEN 0.0 ELSE 100.0 END AS on_time_rate,
+                   CASE WHEN c.dispatched_at IS NULL THEN NULL
+                        WHEN c.handle_overdue THEN 0.0 ELSE 100.0 END AS handle_on_time_rate,
+                   CASE WHEN c.resolution_type = 'direct' THEN 100.0 ELSE 0.0 END AS fcr_rate,
+                   CASE WHEN c.state <> 'done' THEN NULL
+                        WHEN reopened.n IS NULL THEN 100.0 ELSE 0.0 END AS fcr_no_reopen_rate,
+                   CASE WHEN c.satisfaction IS NULL OR c.satisfaction = 'other' THEN NULL
+                        WHEN c.satisfaction IN ('satisfied', 'relatively_satisfied') THEN 100.0 ELSE 0.0
+                   END AS satisfaction_rate,
+                   CASE WHEN c.state <> 'done' OR c.resolution_type IS DISTINCT FROM 'handled' THEN NULL
+                        WHEN c.return_visit_at IS NOT NULL THEN 100.0 ELSE 0.0 END AS return_visit_rate,
+                   CASE WHEN c.dispatched_at IS NOT NULL AND c.feedback_at IS NOT NULL
+                        THEN extract(epoch FROM c.feedback_at - c.dispatched_at) / 3600.0 END AS handling_hours
+              FROM hotline_case c
+              LEFT JOIN hotline_category cat ON cat.id = c.category_id
+              LEFT JOIN hotline_category top ON top.id = split_part(cat.parent_path, '/', 1)::int
+              LEFT JOIN reopened ON reopened.case_id = c.id
+              LEFT JOIN late ON late.case_id = c.id
+             WHERE c.duplicate_of_id IS NULL
+            """
+        )

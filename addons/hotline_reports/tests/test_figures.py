@@ -1,0 +1,309 @@
+from datetime import timedelta
+
+from odoo import Command, fields
+from odoo.exceptions import AccessError, UserError
+from odoo.tests import TransactionCase, new_test_user, tagged
+
+
+@tagged("post_install", "-at_install")
+class TestFigures(TransactionCase):
+    """30 cases and 50 calls whose figures were counted by hand; every report figure is checked."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.env = cls.env(context=dict(cls.env.context, no_reset_password=True, tracking_disable=True))
+        env = cls.env
+        env["hotline.sla.policy"].search([]).write({"active": False})
+        env["ir.config_parameter"].sudo().set_param("hotline_case.default_sla_policy_id", False)
+        cls.now = fields.Datetime.now().replace(microsecond=0)
+        # the start of the month, so that every test record falls in "this month" whatever the day
+        cls.month_start = cls.now.replace(day=1, hour=0, minute=0, second=0)
+        cls.t0 = cls.month_start + timedelta(hours=1)
+        District = env["hotline.district"]
+        cls.district = District.create({"name": "Report District", "code": "T-REP"})
+        cls.other_district = District.create({"name": "Report Other", "code": "T-REP-O"})
+        Department = env["hotline.department"]
+        cls.dept_a = Department.create({"name": "Report Dept A", "code": "T-REP-A"})
+        cls.dept_b = Department.create({"name": "Report Dept B", "code": "T-REP-B"})
+        cls.category = env["hotline.category"].create({"name": "Report Category", "code": "T-REP-CAT"})
+        cls.manager = new_test_user(env, login="rep_manager", groups="hotline_base.group_hotline_manager", email=False)
+        cls.supervisor = new_test_user(
+            env, login="rep_supervisor", groups="hotline_base.group_hotline_supervisor", email=False
+        )
+        cls.district_supervisor = new_test_user(
+            env,
+            login="rep_district_supervisor",
+            groups="hotline_base.group_hotline_supervisor",
+            hotline_district_ids=[Command.set(cls.other_district.ids)],
+        )
+        cls.cases = cls._make_cases()
+        cls.pbx = env["hotline.pbx"].create({"name": "Report PBX", "token": "report-token-12319"})
+        cls._make_calls()
+
+    @classmethod
+    def _case(cls, **values):
+        vals = {
+            "summary": "report test",
+            "category_id": cls.category.id,
+            "district_id": cls.district.id,
+            "reported_at": cls.t0,
+        }
+        state_values = {key: values.pop(key) for key in list(values) if key in WORKFLOW_KEYS}
+        vals.update(values)
+        case = cls.env["hotline.case"].create(vals)
+        overdue = state_values.pop("is_overdue", None)
+        if state_values:
+            # as a migration would: the superuser may write the workflow's fields
+            case.write(state_values)
+        if overdue is not None:
+            # after the state: entering a stage sets its own time-limit status
+            case.write({"is_overdue": overdue})
+        return case
+
+    @classmethod
+    def _done(cls, department, satisfaction, late=False, visited=True):
+        return cls._case(
+            state="done",
+            department_id=department.id,
+            resolution_type="handled",
+            dispatched_at=cls.t0,
+            started_at=cls.t0 + timedelta(hours=2),
+            feedback_at=cls.t0 + timedelta(hours=10),
+            closed_at=cls.t0 + timedelta(hours=20),
+            satisfaction=satisfaction,
+            handle_overdue=late,
+            return_visit_at=cls.t0 + timedelta(hours=20) if visited else False,
+        )
+
+    @classmethod
+    def _make_cases(cls):
+        cases = cls.env["hotline.case"]
+        for _index in range(12):  # answered on the call
+            cases |= cls._case(state="done", resolution_type="direct", closed_at=cls.t0)
+        # department A: 8 done, 2 late; 5 satisfied, 1 relatively, 2 general; one reopened once
+        satisfactions_a = ["satisfied"] * 5 + ["relatively_satisfied"] + ["general"] * 2
+        for index, satisfaction in enumerate(satisfactions_a):
+            cases |= cls._done(cls.dept_a, satisfaction, late=index < 2)
+        cls.reopened = cases[-1]
+        cls.env["hotline.case.department.log"].create(
+            {"case_id": cls.reopened.id, "event": "reopen", "department_id": cls.dept_a.id}
+        )
+        # department B: 4 done, 2 late, 2 satisfied, 2 general, one without return visit; 3 in progress, 1 late
+        for index, satisfaction in enumerate(["satisfied", "satisfied", "general", "general"]):
+            cases |= cls._done(cls.dept_b, satisfaction, late=index < 2, visited=index != 3)
+        for index in range(3):
+            cases |= cls._case(
+                state="in_progress",
+                department_id=cls.dept_b.id,
+                dispatched_at=cls.t0,
+                started_at=cls.t0 + timedelta(hours=4),
+                handle_overdue=index == 0,
+                is_overdue=index == 0,
+            )
+        for _index in range(2):  # new, past their acceptance deadline
+            cases |= cls._case(is_overdue=True)
+        cases |= cls._case(state="cancel", closed_at=cls.t0)
+        # not in the district: seen by the district supervisor only
+        cls.other_case = cls._case(district_id=cls.other_district.id, state="done", resolution_type="direct")
+        return cases
+
+    @classmethod
+    def _make_calls(cls):
+        Call = cls.env["hotline.call"]
+        values = []
+        start = cls.t0 + timedelta(hours=8)
+
+        def call(index, **kwargs):
+            vals = {
+                "pbx_id": cls.pbx.id,
+                "linkedid": f"report.{index}",
+                "direction": "inbound",
+                "queue": "hotline",
+                "start_time": start + timedelta(minutes=index),
+            }
+            vals.update(kwargs)
+            values.append(vals)
+
+        index = 0
+        for number in range(36):  # answered inbound: 30 after 10 s, 6 after 40 s; talk 120 s or 300 s
+            wait = 10 if number < 30 else 40
+            talk = 120 if number < 30 else 300
+            call(index, disposition="answered", answer_time=start, wait_seconds=wait, talk_seconds=talk)
+            index += 1
+        for number in range(8):  # abandoned after 25 s, one after 90 s
+            call(index, disposition="abandoned", wait_seconds=90 if number == 0 else 25)
+            index += 1
+        for _number in range(6):  # outbound call-backs
+            call(index, direction="outbound", disposition="answered", answer_time=start, talk_seconds=60)
+            index += 1
+        Call.create(values)
+
+    # ------------------------------------------------------------
+
+    def _case_figures(self, user=None, domain=None):
+        Report = self.env["hotline.report.case"].with_user(user or self.manager)
+        measures = [
+            "case_count:sum",
+            "completed_count:sum",
+            "overdue_count:sum",
+            "on_time_rate:avg",
+            "fcr_rate:avg",
+            "fcr_no_reopen_rate:avg",
+            "satisfaction_rate:avg",
+            "return_visit_rate:avg",
+        ]
+        domain = [("district_id", "=", self.district.id)] if domain is None else domain
+        [row] = Report._read_group(domain, [], measures)
+        return dict(zip([m.split(":")[0] for m in measures], row, strict=True))
+
+    def test_case_figures(self):
+        figures = self._case_figures()
+        self.assertEqual(figures["case_count"], 30)
+        self.assertEqual(figures["completed_count"], 24)
+        self.assertEqual(figures["overdue_count"], 3)
+        self.assertAlmostEqual(figures["on_time_rate"], 90.0)
+        self.assertAlmostEqual(figures["fcr_rate"], 40.0, msg="12 of 30 closed on the call")
+        self.assertAlmostEqual(figures["fcr_no_reopen_rate"], 100.0 * 23 / 24, msg="one of 24 completed reopened")
+        self.assertAlmostEqual(figures["satisfaction_rate"], 100.0 * 8 / 12, msg="8 of 12 answered satisfied")
+        self.assertAlmostEqual(figures["return_visit_rate"], 100.0 * 11 / 12, msg="11 of 12 handled cases")
+
+    def test_case_pivot_by_department_and_state(self):
+        Report = self.env["hotline.report.case"].with_user(self.manager)
+        groups = Report.read_group(
+            [("district_id", "=", self.district.id)], ["case_count:sum"], ["department_id", "state"], lazy=False
+        )
+        counts = {(g["department_id"] and g["department_id"][0], g["state"]): g["case_count"] for g in groups}
+        self.assertEqual(counts[(self.dept_a.id, "done")], 8)
+        self.assertEqual(counts[(self.dept_b.id, "done")], 4)
+        self.assertEqual(counts[(self.dept_b.id, "in_progress")], 3)
+        self.assertEqual(counts[(False, "done")], 12)
+        self.assertEqual(counts[(False, "new")], 2)
+        self.assertEqual(counts[(False, "cancel")], 1)
+
+    def test_call_figures(self):
+        Report = self.env["hotline.report.call"].with_user(self.manager)
+        measures = [
+            "call_count:sum",
+            "offered_count:sum",
+            "answered_count:sum",
+            "abandoned_count:sum",
+            "answer_rate:avg",
+            "service_level:avg",
+            "answer_wait_seconds:avg",
+            "talk_seconds:avg",
+            "wait_seconds:max",
+        ]
+        [row] = Report._read_group([("pbx_id", "=", self.pbx.id)], [], measures)
+        figures = dict(zip([m.split(":")[0] for m in measures], row, strict=True))
+        self.assertEqual(figures["call_count"], 50)
+        self.assertEqual(figures["offered_count"], 44)
+        self.assertEqual(figures["answered_count"], 36)
+        self.assertEqual(figures["abandoned_count"], 8)
+        self.assertAlmostEqual(figures["answer_rate"], 100.0 * 36 / 44)
+        self.assertAlmostEqual(figures["service_level"], 100.0 * 30 / 44, msg="30 answered within 20 s")
+        self.assertAlmostEqual(figures["answer_wait_seconds"], (30 * 10 + 6 * 40) / 36)
+        self.assertAlmostEqual(figures["talk_seconds"], (30 * 120 + 6 * 300) / 36)
+        self.assertEqual(figures["wait_seconds"], 90)
+        # the service level follows the setting
+        self.env["ir.config_parameter"].sudo().set_param("hotline_reports.service_level_seconds", "45")
+        self.env.flush_all()
+        self.env["hotline.report.call"].invalidate_model()
+        [[level]] = Report._read_group([("pbx_id", "=", self.pbx.id)], [], ["service_level:avg"])
+        self.assertAlmostEqual(level, 100.0 * 36 / 44)
+
+    def test_department_figures_and_score(self):
+        Report = self.env["hotline.report.department"].with_user(self.manager)
+        rows = {
+            department: (count, on_time, satisfaction, no_reopen, returns)
+            for department, count, on_time, satisfaction, no_reopen, returns in Report._read_group(
+                [("district_id", "=", self.district.id)],
+                ["department_id"],
+                [
+                    "case_count:sum",
+                    "on_time_rate:avg",
+                    "satisfaction_rate:avg",
+                    "no_reopen_rate:avg",
+                    "return_count:sum",
+                ],
+            )
+        }
+        self.assertEqual(rows[self.dept_a][:1], (8,))
+        self.assertAlmostEqual(rows[self.dept_a][1], 75.0)
+        self.assertAlmostEqual(rows[self.dept_a][2], 75.0)
+        self.assertAlmostEqual(rows[self.dept_a][3], 87.5)
+        self.assertEqual(rows[self.dept_b][0], 7)
+        self.assertAlmostEqual(rows[self.dept_b][1], 100.0 * 4 / 7)
+        self.assertAlmostEqual(rows[self.dept_b][2], 50.0)
+        self.assertAlmostEqual(rows[self.dept_b][3], 100.0)
+
+        Check = self.env["hotline.evaluation.check"]
+        rule = self.env.ref("hotline_reports.hotline_evaluation_rule_false_feedback")
+        confirmed = Check.with_user(self.supervisor).create(
+            {"department_id": self.dept_b.id, "case_id": self.cases[-2].id, "rule_id": rule.id, "note": "反馈不实"}
+        )
+        Check.with_user(self.supervisor).create(
+            {"department_id": self.dept_a.id, "rule_id": rule.id, "note": "draft: not counted"}
+        )
+        with self.assertRaises(UserError):
+            confirmed.with_user(self.supervisor).action_confirm()
+        confirmed.with_user(self.manager).action_confirm()
+        self.assertEqual(confirmed.points, 5.0)
+        with self.assertRaises(UserError):
+            confirmed.with_user(self.manager).write({"points": 1.0})
+
+        today = fields.Date.context_today(Report)
+        scores = Report.score_for(self.month_start.date(), today, self.district.id)
+        by_department = {score["department_id"]: score for score in scores}
+        a, b = by_department[self.dept_a.id], by_department[self.dept_b.id]
+        self.assertAlmostEqual(a["score"], (40 * 75 + 40 * 75 + 20 * 87.5) / 100)
+        self.assertAlmostEqual(b["score"], round((40 * 100 * 4 / 7 + 40 * 50 + 20 * 100) / 100 - 5, 2))
+        self.assertEqual(b["deductions"], 5.0)
+        self.assertEqual((a["rank"], b["rank"]), (1, 2))
+        self.assertEqual(a["indicators"], {"on_time": 75.0, "satisfaction": 75.0, "no_reopen": 87.5})
+
+        ranking = (
+            self.env["hotline.evaluation.ranking"]
+            .with_user(self.manager)
+            .create({"date_from": self.month_start.date(), "date_to": today, "district_id": self.district.id})
+        )
+        self.assertEqual(ranking.line_ids.mapped("department_id"), self.dept_a | self.dept_b)
+        self.assertEqual(ranking.line_ids[0].department_id, self.dept_a)
+        html = (
+            self.env["ir.actions.report"]
+            ._render_qweb_html("hotline_reports.report_hotline_evaluation_ranking", ranking.ids)[0]
+            .decode()
+        )
+        self.assertIn("Report Dept A", html)
+        self.assertIn("77.50", html)
+
+    def test_district_scope_holds_in_every_report(self):
+        own = self._case_figures(user=self.district_supervisor, domain=[])
+        self.assertEqual(own["case_count"], 1, "only the case of its district")
+        Report = self.env["hotline.report.case"].with_user(self.district_supervisor)
+        self.assertEqual(Report.search([]).case_id, self.other_case)
+        groups = Report.read_group([], ["case_count:sum"], ["district_id"])
+        self.assertEqual([g["district_id"][0] for g in groups], [self.other_district.id])
+        self.assertFalse(
+            self.env["hotline.report.department"]
+            .with_user(self.district_supervisor)
+            .search([("district_id", "=", self.district.id)])
+        )
+        self.assertFalse(self.env["hotline.report.call"].with_user(self.district_supervisor).search([]))
+        with self.assertRaises(AccessError):
+            self.env["hotline.report.case"].with_user(
+                new_test_user(self.env, login="rep_operator", groups="hotline_base.group_hotline_operator")
+            ).search([])
+
+
+WORKFLOW_KEYS = {
+    "state",
+    "resolution_type",
+    "dispatched_at",
+    "started_at",
+    "feedback_at",
+    "closed_at",
+    "handle_overdue",
+    "is_overdue",
+    "return_visit_at",
+}
