@@ -18,5 +18,10 @@
         "report/hotline_evaluation_ranking_report.xml",
         "views/hotline_reports_menus.xml",
     ],
+    "assets": {
+        "web.assets_tests": [
+            "hotline_reports/static/src/tests/tours/**/*",
+        ],
+    },
     "installable": True,
 }
