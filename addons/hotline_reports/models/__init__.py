@@ -5,3 +5,4 @@ from . import hotline_report_call
 from . import hotline_report_agent
 from . import hotline_report_department
 from . import res_config_settings
+from . import hotline_report_export
