@@ -1,4 +1,4 @@
-from odoo import _, api, fields, models
+from odoo import _, api, fields, models, tools
 from odoo.exceptions import UserError, ValidationError
 from odoo.tools import SQL, html2plaintext
 
@@ -9,6 +9,13 @@ STATES = [("draft", "Draft"), ("published", "Published"), ("archived", "Archived
 RANK_WEIGHTS = "{0.05, 0.2, 0.5, 1.0}"
 # an article of the case's own category ranks this much higher
 CATEGORY_BOOST = 1.5
+# a word found in more than this share of the articles (小区, 街道, 物业公司 ...) ranks the articles
+# but does not select them: ts_rank is computed for every selected row, the GIN index cannot order
+COMMON_WORD_SHARE = 0.05
+# below this many articles, every word selects: ranking them all is cheap, and recall is best
+COMMON_WORD_MIN_ARTICLES = 5000
+# the articles to rank are selected on at most this many of the question's words, the most specific
+SELECTING_WORDS = 4
 
 
 class HotlineKbArticle(models.Model):
@@ -177,7 +184,8 @@ class HotlineKbArticle(models.Model):
                 return []
             articles = self.search(domain + [("category_id", "child_of", int(category_id))], limit=limit)
             return [article._search_result(0.0, []) for article in articles]
-        rows = self._ranked_rows(domain, segmenter.tsquery(query), category_id, limit)
+        match = self._selecting_tsquery(segmenter, query)
+        rows = self._ranked_rows(domain, segmenter.tsquery(query), category_id, limit, match)
         articles = self.browse([row[0] for row in rows])
         scores = dict(rows)
         return [article._search_result(scores[article.id], words) for article in articles]
@@ -189,25 +197,64 @@ class HotlineKbArticle(models.Model):
         words = segmenter.query_words(query or "")
         if not words:
             return []
-        rows = self._ranked_rows(domain, segmenter.tsquery(query), category_id, limit)
+        match = self._selecting_tsquery(segmenter, query)
+        rows = self._ranked_rows(domain, segmenter.tsquery(query), category_id, limit, match)
         scores = dict(rows)
         return [article._search_result(scores[article.id], words) for article in self.browse(scores)]
 
-    def _ranked_rows(self, domain, tsquery, category_id, limit):
-        """[(id, score)] of the articles matching ``domain`` (and the user's record rules), ranked in SQL."""
+    def _ranked_rows(self, domain, tsquery, category_id, limit, match=None):
+        """[(id, score)] of the articles matching ``domain`` (and the user's record rules), ranked in SQL
+        by ``tsquery``; ``match``, a tsquery with fewer words, selects the articles to rank."""
         query = self._search(domain)
         vector = SQL.identifier(self._table, "search_vector")
         ts_query = SQL("to_tsquery('simple', %s)", tsquery)
+        match_query = SQL("to_tsquery('simple', %s)", match) if match and match != tsquery else ts_query
         score = SQL("ts_rank(%s::float4[], %s, %s, 1)", RANK_WEIGHTS, vector, ts_query)
         if category_id:
             categories = self.env["hotline.category"].search([("id", "child_of", int(category_id))]).ids or [0]
             in_category = SQL("%s = ANY(%s)", SQL.identifier(self._table, "category_id"), categories)
             score = SQL("%s * (CASE WHEN %s THEN %s ELSE 1.0 END)", score, in_category, CATEGORY_BOOST)
-        query.add_where(SQL("%s @@ %s", vector, ts_query))
+        query.add_where(SQL("%s @@ %s", vector, match_query))
         query.order = SQL("2 DESC, %s DESC", SQL.identifier(self._table, "id"))
         query.limit = limit
         rows = self.env.execute_query(query.select(SQL.identifier(self._table, "id"), score))
+        if not rows and match_query is not ts_query:
+            # the question's specific words are in no article: its common words still find answers
+            return self._ranked_rows(domain, tsquery, category_id, limit)
         return [(row[0], round(float(row[1]), 6)) for row in rows]
+
+    @api.model
+    def _selecting_tsquery(self, segmenter, query):
+        """The tsquery that selects the articles to rank: on a large knowledge base, the question's most
+        specific words that are not common; None (every word selects) on a small one."""
+        common = self._common_words()
+        if common is None:
+            return None
+        return segmenter.tsquery(query, leave_out=common, max_words=SELECTING_WORDS)
+
+    @api.model
+    @tools.ormcache()
+    def _common_words(self):
+        """Words found in more than COMMON_WORD_SHARE of the articles, from PostgreSQL's statistics of
+        ``search_vector`` (kept by ANALYZE and autovacuum); None for a knowledge base smaller than
+        COMMON_WORD_MIN_ARTICLES or not analyzed yet. Cached for the process: the statistics move slowly."""
+        self.env.cr.execute(
+            SQL(
+                """SELECT most_common_elems::text::text[], most_common_elem_freqs FROM pg_stats
+                    WHERE schemaname = current_schema() AND tablename = %s AND attname = 'search_vector'
+                      AND (SELECT reltuples FROM pg_class WHERE oid = to_regclass(%s)) >= %s""",
+                self._table,
+                self._table,
+                COMMON_WORD_MIN_ARTICLES,
+            )
+        )
+        row = self.env.cr.fetchone()
+        if not row:
+            return None
+        if not row[0]:
+            return frozenset()
+        # the frequencies end with three summary numbers: zip stops with the words
+        return frozenset(word for word, share in zip(row[0], row[1], strict=False) if share > COMMON_WORD_SHARE)
 
     def _search_result(self, score, words):
         self.ensure_one()

@@ -55,11 +55,14 @@ class Segmenter:
         """The distinct words of a question, longest first (the most specific first)."""
         return sorted(set(self.words(question)), key=lambda word: (-len(word), word))
 
-    def tsquery(self, question):
-        """A ``to_tsquery('simple', ...)`` text matching any word of the question, or '' if none."""
-        return " | ".join(
-            "'{}'".format(word.replace("'", "''").replace("\\", "")) for word in self.query_words(question)
-        )
+    def tsquery(self, question, leave_out=(), max_words=None):
+        """A ``to_tsquery('simple', ...)`` text matching any word of the question, or '' if none;
+        without the words of ``leave_out`` (unless the question has no other word), and only the
+        ``max_words`` most specific (longest) ones when given."""
+        words = self.query_words(question)
+        words = [word for word in words if word not in leave_out] or words
+        words = words[:max_words] if max_words else words
+        return " | ".join("'{}'".format(word.replace("'", "''").replace("\\", "")) for word in words)
 
 
 def snippet(text, words, width=80):
