@@ -88,3 +88,42 @@ def machine_facts(cr=None):
         cr.execute("SHOW server_version")
         facts["postgresql"] = cr.fetchone()[0]
     return facts
+
+
+def table_columns(cr, table):
+    """The column names of ``table``."""
+    cr.execute(
+        "SELECT column_name FROM information_schema.columns WHERE table_name = %s AND table_schema = current_schema()",
+        [table],
+    )
+    return {row[0] for row in cr.fetchall()}
+
+
+def check_required_columns(cr, table, values):
+    """Stop when a generator gives no value for a NOT NULL column without a default (the schema changed)."""
+    cr.execute(
+        """SELECT column_name FROM information_schema.columns
+            WHERE table_name = %s AND table_schema = current_schema()
+              AND is_nullable = 'NO' AND column_default IS NULL""",
+        [table],
+    )
+    missing = {row[0] for row in cr.fetchall()} - set(values) - {"id"}
+    if missing:
+        raise SystemExit(f"{table}: no value for the required column(s) {', '.join(sorted(missing))}")
+
+
+def write_section(markdown, pattern, new, fallback=None):
+    """Put the section ``new`` into the markdown file in place of ``pattern`` (or of ``fallback``, an
+    older heading), else at its end. Read right before writing: other benchmarks write their own sections."""
+    from pathlib import Path  # noqa: PLC0415
+
+    path = Path(markdown)
+    text = path.read_text(encoding="utf-8") if path.exists() else "# Benchmarks\n"
+    if pattern.search(text):
+        text = pattern.sub(lambda _match: new, text, count=1)
+    elif fallback is not None and fallback.search(text):
+        text = fallback.sub(lambda _match: new + "\n", text, count=1)
+    else:
+        text = text.rstrip("\n") + "\n\n" + new
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text.rstrip("\n") + "\n", encoding="utf-8")

@@ -27,7 +27,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from benchlib import Timer, odoo_env, split_argv  # noqa: E402
+from benchlib import Timer, check_required_columns, odoo_env, split_argv, table_columns  # noqa: E402
 
 _logger = logging.getLogger("bench.generate_cases")
 
@@ -132,7 +132,7 @@ def generate_callers(env, count):
     cr = env.cr
     cr.execute("SELECT coalesce(max(id), 0) FROM res_partner")
     first_id = cr.fetchone()[0] + 1
-    columns = _columns(cr, "res_partner")
+    columns = table_columns(cr, "res_partner")
     values = {
         "name": "(ARRAY[%(surnames)s])[1 + g %% 16] || (ARRAY['先生', '女士'])[1 + g %% 2] || '-' || g",
         "complete_name": "(ARRAY[%(surnames)s])[1 + g %% 16] || (ARRAY['先生', '女士'])[1 + g %% 2] || '-' || g",
@@ -153,7 +153,7 @@ def generate_callers(env, count):
         "write_date": "now() at time zone 'utc'",
     }
     values = {column: expression for column, expression in values.items() if column in columns}
-    _check_required(cr, "res_partner", values)
+    check_required_columns(cr, "res_partner", values)
     query = f"""
         INSERT INTO res_partner ({", ".join(values)})
         SELECT {", ".join(values.values())}
@@ -174,26 +174,6 @@ def generate_callers(env, count):
 # ------------------------------------------------------------
 # cases
 # ------------------------------------------------------------
-
-
-def _columns(cr, table):
-    cr.execute(
-        "SELECT column_name FROM information_schema.columns WHERE table_name = %s AND table_schema = current_schema()",
-        [table],
-    )
-    return {row[0] for row in cr.fetchall()}
-
-
-def _check_required(cr, table, values):
-    cr.execute(
-        """SELECT column_name FROM information_schema.columns
-            WHERE table_name = %s AND table_schema = current_schema()
-              AND is_nullable = 'NO' AND column_default IS NULL""",
-        [table],
-    )
-    missing = {row[0] for row in cr.fetchall()} - set(values) - {"id"}
-    if missing:
-        raise SystemExit(f"{table}: no value for the required column(s) {', '.join(sorted(missing))}")
 
 
 def _policy_hours(policy):
@@ -384,13 +364,13 @@ def generate_cases(env, args, ref, first_caller_id, callers):
     from odoo import fields  # noqa: PLC0415
 
     cr = env.cr
-    table_columns = _columns(cr, "hotline_case")
+    existing = table_columns(cr, "hotline_case")
     columns, source = build_case_sql(env, args, ref, first_caller_id, callers)
-    unknown = set(columns) - table_columns
+    unknown = set(columns) - existing
     if unknown:
         _logger.warning("hotline_case has no column(s) %s: left out", ", ".join(sorted(unknown)))
-    columns = {name: expression for name, expression in columns.items() if name in table_columns}
-    _check_required(cr, "hotline_case", columns)
+    columns = {name: expression for name, expression in columns.items() if name in existing}
+    check_required_columns(cr, "hotline_case", columns)
     computed = [
         name
         for name, field in env["hotline.case"]._fields.items()

@@ -13,6 +13,7 @@ import re
 from datetime import UTC, datetime
 from pathlib import Path
 
+from benchlib import write_section
 from telephony_support import RESULTS_DIR
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -231,16 +232,7 @@ def section(command):
 
 
 def write(markdown, new):
-    path = Path(markdown)
-    text = path.read_text(encoding="utf-8") if path.exists() else "# Benchmarks\n"
-    if SECTION_RE.search(text):
-        text = SECTION_RE.sub(lambda _match: new, text, count=1)
-    elif HEADING_RE.search(text):
-        text = HEADING_RE.sub(lambda _match: new + "\n", text, count=1)
-    else:
-        text = text.rstrip("\n") + "\n\n" + new
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text.rstrip("\n") + "\n", encoding="utf-8")
+    write_section(markdown, SECTION_RE, new, fallback=HEADING_RE)
 
 
 def main():
