@@ -13,6 +13,7 @@
         "security/hotline_report_export_security.xml",
         "data/hotline_evaluation_rule_data.xml",
         "data/ir_cron_data.xml",
+        "data/hotline_report_rollup_data.xml",
         "views/hotline_report_case_views.xml",
         "views/hotline_report_call_views.xml",
         "views/hotline_evaluation_views.xml",

@@ -1,8 +1,25 @@
+from datetime import datetime, timedelta
+from unittest.mock import patch
+
+import pytz
+
 from odoo import fields
 from odoo.exceptions import AccessError, UserError
 from odoo.tests import TransactionCase, new_test_user, tagged
 
 from .report_data import ReportDataMixin
+
+CALL_MEASURES = [
+    "call_count:sum",
+    "offered_count:sum",
+    "answered_count:sum",
+    "abandoned_count:sum",
+    "answer_rate:avg",
+    "service_level:avg",
+    "answer_wait_seconds:avg",
+    "talk_seconds:avg",
+    "wait_seconds:max",
+]
 
 
 @tagged("post_install", "-at_install")
@@ -58,17 +75,7 @@ class TestFigures(ReportDataMixin, TransactionCase):
 
     def test_call_figures(self):
         Report = self.env["hotline.report.call"].with_user(self.manager)
-        measures = [
-            "call_count:sum",
-            "offered_count:sum",
-            "answered_count:sum",
-            "abandoned_count:sum",
-            "answer_rate:avg",
-            "service_level:avg",
-            "answer_wait_seconds:avg",
-            "talk_seconds:avg",
-            "wait_seconds:max",
-        ]
+        measures = CALL_MEASURES
         [row] = Report._read_group([("pbx_id", "=", self.pbx.id)], [], measures)
         figures = dict(zip([m.split(":")[0] for m in measures], row, strict=True))
         self.assertEqual(figures["call_count"], 50)
@@ -169,3 +176,84 @@ class TestFigures(ReportDataMixin, TransactionCase):
             self.env["hotline.report.case"].with_user(
                 new_test_user(self.env, login="rep_operator", groups="hotline_base.group_hotline_operator")
             ).search([])
+
+    def test_daily_totals_give_the_view_figures(self):
+        """The daily totals (hotline_report_rollup.py) give the view's figures to the last bit: with the
+        test data stale, refreshed, after changes through the ORM, and refreshed again."""
+        Case = self.env["hotline.report.case"].with_user(self.manager)
+        Call = self.env["hotline.report.call"].with_user(self.manager)
+        tz = Case._rollup_state()[0]
+        self.assertEqual(Call._rollup_state()[0], tz)
+        self.env["ir.config_parameter"].sudo().set_param("hotline_reports.rollup_tz", tz)
+        zone = pytz.timezone(tz)
+        t0 = pytz.utc.localize(self.t0).astimezone(zone)
+        next_month = (t0.replace(day=1) + timedelta(days=32)).replace(day=1)
+
+        def utc(day):
+            return zone.localize(datetime(day.year, day.month, 1)).astimezone(pytz.utc).replace(tzinfo=None)
+
+        month = [("reported_at", ">=", utc(t0)), ("reported_at", "<", utc(next_month))]
+        in_district = ["|", ("district_id", "child_of", self.district.id), ("category_id", "=", False)]
+        case_measures = [
+            "__count",
+            "case_count:sum",
+            "completed_count:sum",
+            "fcr_rate:avg",
+            "satisfaction_rate:avg",
+            "return_visit_rate:avg",
+            "handle_on_time_rate:avg",
+            "handling_hours:avg",
+            "handling_hours:max",
+        ]
+        call_measures = [*CALL_MEASURES, "talk_seconds:count"]
+        requests = [
+            (Case, [("district_id", "=", self.district.id)], ["district_id", "top_category_id"], case_measures),
+            (Case, month, ["reported_at:week", "district_id"], case_measures),
+            (Case, in_district, [], case_measures),
+            (Call, [("pbx_id", "=", self.pbx.id)], ["start_time:day", "direction"], call_measures),
+            (Call, [("direction", "=", "inbound")], ["user_id", "queue"], call_measures),
+        ]
+
+        def compare():
+            for Report, domain, groupby, aggregates in requests:
+                report = Report.with_context(tz=tz)
+                self.assertTrue(report._rollup_usable_tz(groupby, aggregates, (), None))
+                expected = report.with_context(hotline_report_no_rollup=True)._read_group(domain, groupby, aggregates)
+                self.assertTrue(expected)
+                cls = type(report)
+                with patch.object(cls, "_rollup_source_sql", autospec=True, side_effect=cls._rollup_source_sql) as read:
+                    self.assertEqual(report._read_group(domain, groupby, aggregates), expected, f"{groupby} {domain}")
+                self.assertTrue(read.called, "read from the totals")
+
+        def stale_count(Report):
+            self.env.cr.execute(f"SELECT count(*) FROM {Report._rollup_stale_table}")
+            return self.env.cr.fetchone()[0]
+
+        self.assertTrue(stale_count(Case) and stale_count(Call), "the test data are stale")
+        compare()
+        for Report in (Case, Call):
+            Report.sudo()._rollup_refresh()
+            self.assertEqual(stale_count(Report), 0)
+        self.env.cr.execute("SELECT count(*) FROM hotline_report_case_daily WHERE district_id = %s", [self.district.id])
+        self.assertTrue(self.env.cr.fetchone()[0], "the test cases are in the totals")
+        compare()
+        # changes through the ORM: the days they touch are read from the view until the next refresh
+        self.cases[0].write({"district_id": self.other_district.id})
+        self.cases[1].write({"state": "cancel"})
+        self.cases[2].write({"reported_at": self.t0 - timedelta(days=40)})
+        calls = self.env["hotline.call"].search([("pbx_id", "=", self.pbx.id)], order="id")
+        calls[0].write({"wait_seconds": 500})
+        calls[1].write({"start_time": self.t0 - timedelta(days=3)})
+        calls[2].unlink()
+        self.env.flush_all()
+        self.assertTrue(stale_count(Case) and stale_count(Call))
+        compare()
+        for Report in (Case, Call):
+            Report.sudo()._rollup_refresh()
+        compare()
+        # another service-level time: the view answers until the totals are built again
+        self.env["ir.config_parameter"].sudo().set_param("hotline_reports.service_level_seconds", "45")
+        self.env.flush_all()
+        self.assertFalse(Call._rollup_usable_tz(["direction"], ["service_level:avg"], (), None))
+        Call.sudo()._rollup_refresh()
+        compare()
