@@ -9,6 +9,8 @@
 #   HOTLINE_BENCH_REUSE=1 keep an existing database that already has its cases
 #   HOTLINE_BENCH_ADDONS  addons to install (default hotline_case)
 #   HOTLINE_BENCH_SKIP_TELEPHONY=1  skip scripts/bench_telephony.sh (database hotline_bench_telephony)
+#   HOTLINE_BENCH_SKIP_KB=1  skip scripts/bench_kb.sh (database hotline_bench_kb, 100,000 articles)
+#   HOTLINE_BENCH_SKIP_REPORTS=1  skip scripts/bench_reports.sh (database hotline_bench_reports, cases and 3,000,000 calls)
 source "$(dirname "$0")/lib.sh"
 load_setup
 DB="${HOTLINE_BENCH_DB:-hotline_bench}"
@@ -53,4 +55,14 @@ say "Results written to docs/BENCHMARKS.md"
 if [ -z "${HOTLINE_BENCH_SKIP_TELEPHONY:-}" ]; then
     say "Telephony benchmarks (screen pop, bridge throughput, Master.csv import)"
     bash "$ROOT/scripts/bench_telephony.sh"
+fi
+
+if [ -z "${HOTLINE_BENCH_SKIP_KB:-}" ]; then
+    say "Knowledge-base search benchmark (search_articles over 100,000 articles, indexing)"
+    bash "$ROOT/scripts/bench_kb.sh"
+fi
+
+if [ -z "${HOTLINE_BENCH_SKIP_REPORTS:-}" ]; then
+    say "Report benchmarks (month's case pivot, year's traffic by week, department ranking)"
+    bash "$ROOT/scripts/bench_reports.sh"
 fi
