@@ -47,7 +47,6 @@ class HotlineReportCall(models.Model):
     pbx_id = fields.Many2one("hotline.pbx", string="PBX", readonly=True)
     case_id = fields.Many2one("hotline.case", string="Case", readonly=True)
     district_id = fields.Many2one("hotline.district", string="District", readonly=True)
-    hour = fields.Integer(string="Hour of Day", readonly=True, aggregator=False)
 
     call_count = fields.Integer(string="Calls", readonly=True, aggregator="sum")
     offered_count = fields.Integer(string="Offered", readonly=True, aggregator="sum", help="Inbound calls.")
@@ -99,7 +98,6 @@ class HotlineReportCall(models.Model):
                    c.pbx_id,
                    c.case_id,
                    hc.district_id,
-                   extract(hour FROM c.start_time)::int AS hour,
                    1 AS call_count,
                    CASE WHEN %(inbound)s THEN 1 ELSE 0 END AS offered_count,
                    CASE WHEN %(answered)s THEN 1 ELSE 0 END AS answered_count,

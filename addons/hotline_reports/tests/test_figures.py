@@ -87,6 +87,11 @@ class TestFigures(ReportDataMixin, TransactionCase):
         self.assertAlmostEqual(figures["answer_wait_seconds"], (30 * 10 + 6 * 40) / 36)
         self.assertAlmostEqual(figures["talk_seconds"], (30 * 120 + 6 * 300) / 36)
         self.assertEqual(figures["wait_seconds"], 90)
+        # hours of the day in the user's time zone: the calls started from 09:00 UTC, 17:00 in 云江市
+        by_hour = Report.with_context(tz="Asia/Shanghai")._read_group(
+            [("pbx_id", "=", self.pbx.id)], ["start_time:hour_number"], ["call_count:sum"]
+        )
+        self.assertEqual(dict(by_hour), {17: 50})
         # the service level follows the setting
         self.env["ir.config_parameter"].sudo().set_param("hotline_reports.service_level_seconds", "45")
         self.env.flush_all()
