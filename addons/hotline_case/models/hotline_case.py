@@ -543,7 +543,7 @@ class HotlineCase(models.Model):
             return
         protected = WORKFLOW_FIELDS & vals.keys()
         if protected:
-            names = ", ".join(sorted(self._fields[name]._description_string(self.env) for name in protected))
+            names = self._hotline_field_labels(protected)
             raise AccessError(
                 _("%s change only through the case's workflow (accept, dispatch, void...), not directly.", names)
             )
@@ -559,8 +559,14 @@ class HotlineCase(models.Model):
         if vals.get("overdue_state") == "on_time":
             given.discard("overdue_state")
         if given:
-            names = ", ".join(sorted(self._fields[name]._description_string(self.env) for name in given))
+            names = self._hotline_field_labels(given)
             raise AccessError(_("A new case cannot be registered with %s: the workflow sets them.", names))
+
+    @api.model
+    def _hotline_field_labels(self, names):
+        """The fields' labels in the user's language (an RPC call may come without a context)."""
+        env = self.env(context=dict(self.env.context, lang=self.env.lang or self.env.user.lang))
+        return ", ".join(sorted(self._fields[name]._description_string(env) for name in names))
 
     @api.model
     def _check_summary_given(self, vals):
