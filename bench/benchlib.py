@@ -127,3 +127,26 @@ def write_section(markdown, pattern, new, fallback=None):
         text = text.rstrip("\n") + "\n\n" + new
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text.rstrip("\n") + "\n", encoding="utf-8")
+
+
+def generated_columns(env, model, columns):
+    """The generator's {column: SQL expression} the table of ``model`` has, after checking that no
+    required column is missing; says what is left out and which stored computed fields stay empty."""
+    import logging  # noqa: PLC0415
+
+    logger = logging.getLogger("bench")
+    table = env[model]._table
+    existing = table_columns(env.cr, table)
+    unknown = set(columns) - existing
+    if unknown:
+        logger.warning("%s has no column(s) %s: left out", table, ", ".join(sorted(unknown)))
+    columns = {name: expression for name, expression in columns.items() if name in existing}
+    check_required_columns(env.cr, table, columns)
+    computed = [
+        name
+        for name, field in env[model]._fields.items()
+        if field.store and field.compute and name not in columns and field.column_type
+    ]
+    if computed:
+        logger.warning("stored computed fields left empty by the generator: %s", ", ".join(computed))
+    return columns

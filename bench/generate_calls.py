@@ -34,7 +34,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from benchlib import Timer, check_required_columns, odoo_env, split_argv, table_columns  # noqa: E402
+from benchlib import Timer, generated_columns, odoo_env, split_argv  # noqa: E402
 
 _logger = logging.getLogger("bench.generate_calls")
 
@@ -212,20 +212,8 @@ def generate_calls(env, args, ref):
     from odoo import fields  # noqa: PLC0415
 
     cr = env.cr
-    existing = table_columns(cr, "hotline_call")
     columns, source = build_call_sql(ref, args)
-    unknown = set(columns) - existing
-    if unknown:
-        _logger.warning("hotline_call has no column(s) %s: left out", ", ".join(sorted(unknown)))
-    columns = {name: expression for name, expression in columns.items() if name in existing}
-    check_required_columns(cr, "hotline_call", columns)
-    computed = [
-        name
-        for name, field in env["hotline.call"]._fields.items()
-        if field.store and field.compute and name not in columns and field.column_type
-    ]
-    if computed:
-        _logger.warning("stored computed fields left empty by the generator: %s", ", ".join(computed))
+    columns = generated_columns(env, "hotline.call", columns)
     query = f"""
         INSERT INTO hotline_call ({", ".join(columns)})
         SELECT {", ".join(columns.values())}

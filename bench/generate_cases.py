@@ -27,7 +27,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from benchlib import Timer, check_required_columns, odoo_env, split_argv, table_columns  # noqa: E402
+from benchlib import Timer, check_required_columns, generated_columns, odoo_env, split_argv, table_columns  # noqa: E402
 
 _logger = logging.getLogger("bench.generate_cases")
 
@@ -364,20 +364,8 @@ def generate_cases(env, args, ref, first_caller_id, callers):
     from odoo import fields  # noqa: PLC0415
 
     cr = env.cr
-    existing = table_columns(cr, "hotline_case")
     columns, source = build_case_sql(env, args, ref, first_caller_id, callers)
-    unknown = set(columns) - existing
-    if unknown:
-        _logger.warning("hotline_case has no column(s) %s: left out", ", ".join(sorted(unknown)))
-    columns = {name: expression for name, expression in columns.items() if name in existing}
-    check_required_columns(cr, "hotline_case", columns)
-    computed = [
-        name
-        for name, field in env["hotline.case"]._fields.items()
-        if field.store and field.compute and name not in columns and field.column_type
-    ]
-    if computed:
-        _logger.warning("stored computed fields left empty by the generator: %s", ", ".join(computed))
+    columns = generated_columns(env, "hotline.case", columns)
     query = f"""
         INSERT INTO hotline_case ({", ".join(columns)})
         SELECT {", ".join(columns.values())}
