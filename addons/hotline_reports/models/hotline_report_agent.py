@@ -1,7 +1,9 @@
-from odoo import fields, models, tools
+from odoo import fields, models
 from odoo.tools import SQL
 
 from odoo.addons.hotline_telephony.models.res_users import AGENT_STATES
+
+from .report_view import create_report_view
 
 BUSY_STATES = ("ringing", "on_call", "wrap_up")
 
@@ -23,21 +25,18 @@ class HotlineReportAgent(models.Model):
     )
 
     def init(self):
-        tools.drop_view_if_exists(self.env.cr, self._table)
-        self.env.cr.execute(
-            SQL(
-                """
-                CREATE OR REPLACE VIEW hotline_report_agent AS (
-                    SELECT l.id, l.user_id, l.date_start, l.state,
-                           CASE WHEN l.state <> 'offline' THEN coalesce(l.duration_seconds, 0) / 3600.0 ELSE 0 END
-                               AS logged_in_hours,
-                           CASE WHEN l.state IN %s THEN coalesce(l.duration_seconds, 0) / 3600.0 ELSE 0 END
-                               AS busy_hours
-                      FROM hotline_agent_state_log l
-                )
-                """,
-                BUSY_STATES,
-            )
+        create_report_view(self)
+
+    def _query(self):
+        return SQL(
+            """
+            SELECT l.id, l.user_id, l.date_start, l.state,
+                   CASE WHEN l.state <> 'offline' THEN coalesce(l.duration_seconds, 0) / 3600.0 ELSE 0 END
+                       AS logged_in_hours,
+                   CASE WHEN l.state IN %s THEN coalesce(l.duration_seconds, 0) / 3600.0 ELSE 0 END AS busy_hours
+              FROM hotline_agent_state_log l
+            """,
+            BUSY_STATES,
         )
 
     def _occupancy(self, domain):

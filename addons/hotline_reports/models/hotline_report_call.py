@@ -1,9 +1,10 @@
-from odoo import api, fields, models, tools
+from odoo import api, fields, models
 from odoo.tools import SQL
 
 from odoo.addons.hotline_telephony.models.hotline_call import DIRECTIONS, DISPOSITIONS
 
 from . import hotline_report_rollup  # noqa: F401 (the mixin of the daily totals, before the reports using it)
+from .report_view import create_report_view
 
 SERVICE_LEVEL_PARAM = "hotline_reports.service_level_seconds"
 
@@ -68,8 +69,7 @@ class HotlineReportCall(models.Model):
     wait_seconds = fields.Integer(string="Longest Wait (s)", readonly=True, aggregator="max")
 
     def init(self):
-        tools.drop_view_if_exists(self.env.cr, self._table)
-        self.env.cr.execute(SQL("CREATE OR REPLACE VIEW %s AS (%s)", SQL.identifier(self._table), self._query()))
+        create_report_view(self)
         self._rollup_install()
 
     def _rollup_params(self):

@@ -1,9 +1,10 @@
-from odoo import api, fields, models, tools
+from odoo import api, fields, models
 from odoo.tools import SQL
 
 from odoo.addons.hotline_case.models.hotline_case import PRIORITIES, SOURCES, STATES
 
 from . import hotline_report_rollup  # noqa: F401 (the mixin of the daily totals, before the reports using it)
+from .report_view import create_report_view
 
 SATISFACTION = [
     ("satisfied", "Satisfied"),
@@ -104,8 +105,7 @@ class HotlineReportCase(models.Model):
     )
 
     def init(self):
-        tools.drop_view_if_exists(self.env.cr, self._table)
-        self.env.cr.execute(SQL("CREATE OR REPLACE VIEW %s AS (%s)", SQL.identifier(self._table), self._query()))
+        create_report_view(self)
         self._rollup_install()
 
     def _rollup_derived(self, alias):

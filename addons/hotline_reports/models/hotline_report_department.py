@@ -1,7 +1,8 @@
-from odoo import api, fields, models, tools
+from odoo import api, fields, models
 from odoo.tools import SQL
 
 from .hotline_evaluation_rule import INDICATORS
+from .report_view import create_report_view
 
 
 class HotlineReportDepartment(models.Model):
@@ -34,8 +35,7 @@ class HotlineReportDepartment(models.Model):
     deduction_points = fields.Float(string="Spot-check Deductions", readonly=True, aggregator="sum")
 
     def init(self):
-        tools.drop_view_if_exists(self.env.cr, self._table)
-        self.env.cr.execute(SQL("CREATE OR REPLACE VIEW %s AS (%s)", SQL.identifier(self._table), self._query()))
+        create_report_view(self)
 
     def _query(self):
         return SQL(
