@@ -31,7 +31,7 @@ if [ -n "$needs_db" ]; then
     state="$("${psql[@]}" -d "$DB" -Atc "SELECT state FROM ir_module_module WHERE name = 'hotline_telephony'" 2>/dev/null || true)"
     if [ "$state" != "installed" ]; then
         say "Installing hotline_telephony with demo data into '$DB' (a few minutes)"
-        "${odoo[@]}" -d "$DB" -i hotline_telephony --without-demo=False --stop-after-init --max-cron-threads=0 \
+        "${odoo[@]}" -d "$DB" -i hotline_telephony --stop-after-init --max-cron-threads=0 \
             --log-level=warn >> "$log" 2>&1 || die "installing hotline_telephony failed: see $log"
     elif [ -n "${BENCH_UPDATE:-}" ]; then
         say "Updating the hotline addons of '$DB'"
