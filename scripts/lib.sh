@@ -31,6 +31,24 @@ venv_dir() {
     echo "$CACHE_DIR/venv-$key"
 }
 
+# Debian packages the tests and benchmarks run for real (Kannel and its fake
+# SMSC, espeak-ng), installed when missing as .ci/run installs Chromium.
+# Arguments: "command-or-path:package" pairs.
+ensure_debian_packages() {
+    local missing=() pair
+    for pair in "$@"; do
+        command -v "${pair%%:*}" >/dev/null 2>&1 || missing+=("${pair#*:}")
+    done
+    [ ${#missing[@]} -eq 0 ] && return 0
+    if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null 2>&1; then
+        die "Missing Debian packages: ${missing[*]} (as root: apt-get install ${missing[*]})"
+    fi
+    say "Installing Debian's ${missing[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    { apt-get update -qq && apt-get install -y -qq --no-install-recommends "${missing[@]}"; } >/dev/null \
+        || die "apt-get could not install ${missing[*]}"
+}
+
 # The addons that exist in this checkout (an addon is a folder with a manifest).
 hotline_addons() {
     local names=()
