@@ -42,13 +42,13 @@ from generate_kb_articles import DISTRICTS, ESTATES, ROADS, STREETS  # noqa: E40
 
 TARGET_P95_MS = 30.0
 SAMPLE_QUERIES = ["我家小区停水了怎么办", "楼道里有煤气味", "物业乱收费怎么投诉"]
-# a word in more than this share of the articles only ranks, it does not select (the proposal)
-COMMON_WORD_SHARE = 0.05
-MAX_SELECTING_WORDS = 4  # the proposal's second variant: the rarest words only
 EXTRAPOLATE_ON = 20_000
+
 
 # ------------------------------------------------------------
 # citizens' questions
+
+
 # ------------------------------------------------------------
 
 SENTENCES = [
@@ -113,6 +113,8 @@ def citizen_questions(segmenter, count, seed):
 
 # ------------------------------------------------------------
 # helpers
+
+
 # ------------------------------------------------------------
 
 
@@ -180,6 +182,8 @@ class SqlSpy:
 
 # ------------------------------------------------------------
 # 1. search
+
+
 # ------------------------------------------------------------
 
 
@@ -267,29 +271,6 @@ def matched_counts(cr, tsqueries):
     return counts
 
 
-def word_frequencies(cr):
-    """{word: share of the articles that have it} for the commonest words, from PostgreSQL's statistics
-    of the column (ANALYZE); the other words are rarer than the least common of these."""
-    cr.execute(
-        """SELECT most_common_elems::text::text[], most_common_elem_freqs FROM pg_stats
-            WHERE schemaname = current_schema() AND tablename = 'hotline_kb_article' AND attname = 'search_vector'"""
-    )
-    row = cr.fetchone()
-    if not row or not row[0]:
-        return {}
-    return dict(zip(row[0], row[1], strict=False))  # the frequencies end with 3 summary numbers
-
-
-def selective_tsquery(segmenter, question, frequencies, cap=None):
-    """The proposal: select on the question's uncommon words (all of them when every one is common),
-    the ``cap`` rarest ones when ``cap`` is given."""
-    words = segmenter.query_words(question)
-    rare = [word for word in words if frequencies.get(word, 0) <= COMMON_WORD_SHARE] or words
-    if cap:
-        rare = sorted(rare, key=lambda word: frequencies.get(word, 0))[:cap]
-    return " | ".join("'{}'".format(word.replace("'", "''").replace("\\", "")) for word in rare)
-
-
 def explain(cr, statement):
     cr.execute(f"EXPLAIN (ANALYZE, BUFFERS) {statement}")
     return [row[0] for row in cr.fetchall()]
@@ -350,25 +331,6 @@ def by_kind(questions, timings):
     return {kind: summary(values) for kind, values in kinds.items() if values}
 
 
-def proposal_result(label, cap, timings, ids, raw_ids, questions, tsqueries, matches):
-    slow = sorted((index for index, ms in enumerate(timings) if ms > TARGET_P95_MS), key=timings.__getitem__)
-    pairs = list(zip(ids, raw_ids, strict=True))
-    return {
-        "label": label,
-        "cap": cap,
-        "raw": summary(timings),
-        "same_top10": sum(a == b for a, b in pairs),
-        "same_first": sum(a[:1] == b[:1] for a, b in pairs),
-        "overlap": statistics.fmean(len(set(a) & set(b)) / max(len(b), 1) for a, b in pairs),
-        "over_target": len(slow),
-        "over_target_all_common": sum(matches[index] == tsqueries[index] for index in slow),
-        "slowest": [
-            {"query": questions[i], "tsquery": tsqueries[i], "match": matches[i], "ms": timings[i]}
-            for i in reversed(slow[-5:])
-        ],
-    }
-
-
 def slowest_result(env, operator, questions, tsqueries, timings, counts):
     cr = env.cr
     index = max(range(len(questions)), key=timings["orm"].__getitem__)
@@ -395,16 +357,14 @@ def bench_search(env, args):
     everything = citizen_questions(segmenter, args.warmup + args.queries, args.seed)
     questions = everything[args.warmup :]
     all_tsqueries = [segmenter.tsquery(question) for question in everything]
-    frequencies = word_frequencies(cr)
-    selective = {
-        cap: [selective_tsquery(segmenter, question, frequencies, cap) for question in everything]
-        for cap in (None, MAX_SELECTING_WORDS)
-    }
+    Article = env["hotline.kb.article"]
+    with Timer() as build:
+        listed = Article._build_word_lists()
+    cr.execute("SELECT count(*) FROM hotline_kb_word_list")
+    list_rows = cr.fetchone()[0]
     measures = {
         "orm": orm_measure(env, operator, everything),
         "raw": raw_measure(cr, all_tsqueries),
-        "selective": raw_measure(cr, all_tsqueries, selective[None]),
-        "selective_capped": raw_measure(cr, all_tsqueries, selective[MAX_SELECTING_WORDS]),
     }
     loads = [load_average()]
     timings, ids = time_interleaved(measures, len(everything), args.warmup, loads)
@@ -412,14 +372,7 @@ def bench_search(env, args):
     tsqueries = all_tsqueries[args.warmup :]
     counts = matched_counts(cr, tsqueries)
     slow = {index for index, ms in enumerate(timings["orm"]) if ms > TARGET_P95_MS}
-    proposals = [
-        proposal_result(label, cap, timings[name], ids[name], ids["raw"], questions, tsqueries, matches)
-        for name, label, cap, matches in (
-            ("selective", "uncommon words", None, selective[None][args.warmup :]),
-            ("selective_capped", f"the {MAX_SELECTING_WORDS} rarest uncommon words", MAX_SELECTING_WORDS,
-             selective[MAX_SELECTING_WORDS][args.warmup :]),
-        )
-    ]  # fmt: skip
+    pairs = list(zip(ids["orm"], ids["raw"], strict=True))
     return {
         "questions": len(questions),
         "warmup": args.warmup,
@@ -430,7 +383,10 @@ def bench_search(env, args):
         "segmenter": summary(time_segmenter(segmenter, questions)),
         "orm_by_kind": by_kind(questions, timings["orm"]),
         "orm_breakdown": orm_breakdown(env, operator, questions[:100]),
-        "same_ids": sum(a == b for a, b in zip(ids["orm"], ids["raw"], strict=True)),
+        "same_ids": sum(a == b for a, b in pairs),
+        "same_first": sum(a[:1] == b[:1] for a, b in pairs),
+        "overlap": statistics.fmean(len(set(a) & set(b)) / max(len(b), 1) for a, b in pairs),
+        "word_lists": {"words": listed, "rows": list_rows, "seconds": build.seconds},
         "matches": {
             "p50": percentile(counts, 0.5),
             "p95": percentile(counts, 0.95),
@@ -439,9 +395,6 @@ def bench_search(env, args):
             "within_target_max": max((count for i, count in enumerate(counts) if i not in slow), default=None),
         },
         "over_target": len(slow),
-        "common_share": COMMON_WORD_SHARE,
-        "common_words": sum(frequency > COMMON_WORD_SHARE for frequency in frequencies.values()),
-        "proposals": proposals,
         "slowest": slowest_result(env, operator, questions, tsqueries, timings, counts),
         "samples": sample_results(env, operator, segmenter),
     }
@@ -449,6 +402,8 @@ def bench_search(env, args):
 
 # ------------------------------------------------------------
 # 2. indexing rate
+
+
 # ------------------------------------------------------------
 
 
@@ -480,6 +435,8 @@ def bench_index_rate(env, sample, seed, batch_size=1000):
 
 # ------------------------------------------------------------
 # 3. re-indexing after a dictionary change
+
+
 # ------------------------------------------------------------
 
 

@@ -2,20 +2,19 @@ from odoo import _, api, fields, models, tools
 from odoo.exceptions import UserError, ValidationError
 from odoo.tools import SQL, html2plaintext
 
-from ..tools.segment import snippet
+from ..tools.segment import snippet, words_tsquery
 
 STATES = [("draft", "Draft"), ("published", "Published"), ("archived", "Archived")]
 # ts_rank weights for D, C, B, A: body (C) counts, keywords (B) more, the title (A) most
 RANK_WEIGHTS = "{0.05, 0.2, 0.5, 1.0}"
 # an article of the case's own category ranks this much higher
 CATEGORY_BOOST = 1.5
-# a word found in more than this share of the articles (小区, 街道, 物业公司 ...) ranks the articles
-# but does not select them: ts_rank is computed for every selected row, the GIN index cannot order
-COMMON_WORD_SHARE = 0.05
-# below this many articles, every word selects: ranking them all is cheap, and recall is best
-COMMON_WORD_MIN_ARTICLES = 5000
-# the articles to rank are selected on at most this many of the question's words, the most specific
-SELECTING_WORDS = 4
+# A word found in more than LIST_MIN_ARTICLES articles (小区, 街道, 停水 ...) would make ts_rank score
+# tens of thousands of rows: the GIN index selects, it cannot order. Such a word keeps a list of
+# its LIST_SIZE best articles (hotline_kb_word_list, rebuilt nightly); a question ranks the lists of
+# its frequent words, every article of its rarer words, and what changed since the lists were built.
+LIST_MIN_ARTICLES = 500
+LIST_SIZE = 200
 
 
 class HotlineKbArticle(models.Model):
@@ -119,6 +118,14 @@ class HotlineKbArticle(models.Model):
                 ALTER TABLE hotline_kb_article ADD COLUMN IF NOT EXISTS search_vector tsvector;
                 CREATE INDEX IF NOT EXISTS hotline_kb_article_search_vector_index
                     ON hotline_kb_article USING gin (search_vector);
+                CREATE INDEX IF NOT EXISTS hotline_kb_article_write_date_index
+                    ON hotline_kb_article (write_date);
+                CREATE TABLE IF NOT EXISTS hotline_kb_word_list (
+                    word varchar NOT NULL,
+                    article_id integer NOT NULL REFERENCES hotline_kb_article (id) ON DELETE CASCADE,
+                    score float4 NOT NULL
+                );
+                CREATE INDEX IF NOT EXISTS hotline_kb_word_list_word_index ON hotline_kb_word_list (word);
                 """
             )
         )
@@ -184,8 +191,7 @@ class HotlineKbArticle(models.Model):
                 return []
             articles = self.search(domain + [("category_id", "child_of", int(category_id))], limit=limit)
             return [article._search_result(0.0, []) for article in articles]
-        match = self._selecting_tsquery(segmenter, query)
-        rows = self._ranked_rows(domain, segmenter.tsquery(query), category_id, limit, match)
+        rows = self._ranked_rows(domain, segmenter.tsquery(query), category_id, limit, words)
         articles = self.browse([row[0] for row in rows])
         scores = dict(rows)
         return [article._search_result(scores[article.id], words) for article in articles]
@@ -197,64 +203,107 @@ class HotlineKbArticle(models.Model):
         words = segmenter.query_words(query or "")
         if not words:
             return []
-        match = self._selecting_tsquery(segmenter, query)
-        rows = self._ranked_rows(domain, segmenter.tsquery(query), category_id, limit, match)
+        rows = self._ranked_rows(domain, segmenter.tsquery(query), category_id, limit, words)
         scores = dict(rows)
         return [article._search_result(scores[article.id], words) for article in self.browse(scores)]
 
-    def _ranked_rows(self, domain, tsquery, category_id, limit, match=None):
+    def _ranked_rows(self, domain, tsquery, category_id, limit, words=()):
         """[(id, score)] of the articles matching ``domain`` (and the user's record rules), ranked in SQL
-        by ``tsquery``; ``match``, a tsquery with fewer words, selects the articles to rank."""
+        by ``tsquery``. When some of the question's ``words`` have word lists, only the candidates
+        (``_candidates_sql``) are ranked; if they give fewer than ``limit`` answers, every match is."""
         query = self._search(domain)
         vector = SQL.identifier(self._table, "search_vector")
         ts_query = SQL("to_tsquery('simple', %s)", tsquery)
-        match_query = SQL("to_tsquery('simple', %s)", match) if match and match != tsquery else ts_query
         score = SQL("ts_rank(%s::float4[], %s, %s, 1)", RANK_WEIGHTS, vector, ts_query)
         if category_id:
             categories = self.env["hotline.category"].search([("id", "child_of", int(category_id))]).ids or [0]
             in_category = SQL("%s = ANY(%s)", SQL.identifier(self._table, "category_id"), categories)
             score = SQL("%s * (CASE WHEN %s THEN %s ELSE 1.0 END)", score, in_category, CATEGORY_BOOST)
-        query.add_where(SQL("%s @@ %s", vector, match_query))
+        query.add_where(SQL("%s @@ %s", vector, ts_query))
+        candidates = self._candidates_sql(words, ts_query)
+        if candidates is not None:
+            query.add_where(SQL("%s IN (%s)", SQL.identifier(self._table, "id"), candidates))
         query.order = SQL("2 DESC, %s DESC", SQL.identifier(self._table, "id"))
         query.limit = limit
         rows = self.env.execute_query(query.select(SQL.identifier(self._table, "id"), score))
-        if not rows and match_query is not ts_query:
-            # the question's specific words are in no article: its common words still find answers
+        if candidates is not None and len(rows) < limit:
+            # the lists were built for other readers (record rules, categories) or are stale: rank all
             return self._ranked_rows(domain, tsquery, category_id, limit)
         return [(row[0], round(float(row[1]), 6)) for row in rows]
 
     @api.model
-    def _selecting_tsquery(self, segmenter, query):
-        """The tsquery that selects the articles to rank: on a large knowledge base, the question's most
-        specific words that are not common; None (every word selects) on a small one."""
-        common = self._common_words()
-        if common is None:
+    def _candidates_sql(self, words, ts_query):
+        """The ids worth ranking for a question, or None to rank every match: the word lists of its
+        frequent words, the articles of its other words, and the articles changed since the lists."""
+        listed_at, listed_words = self._word_lists()
+        frequent = [word for word in words if word in listed_words]
+        if not frequent:
             return None
-        return segmenter.tsquery(query, leave_out=common, max_words=SELECTING_WORDS)
+        rare = [word for word in words if word not in listed_words]
+        self.flush_model(["write_date"])
+        parts = [SQL("SELECT article_id FROM hotline_kb_word_list WHERE word = ANY(%s)", frequent)]
+        if rare:
+            rare_query = words_tsquery(rare)
+            parts.append(
+                SQL(
+                    "SELECT id FROM hotline_kb_article WHERE search_vector @@ to_tsquery('simple', %s)",
+                    rare_query,
+                )
+            )
+        parts.append(
+            SQL(
+                "SELECT id FROM hotline_kb_article WHERE write_date >= %s AND search_vector @@ %s",
+                listed_at,
+                ts_query,
+            )
+        )
+        return SQL(" UNION ").join(parts)
 
     @api.model
     @tools.ormcache()
-    def _common_words(self):
-        """Words found in more than COMMON_WORD_SHARE of the articles, from PostgreSQL's statistics of
-        ``search_vector`` (kept by ANALYZE and autovacuum); None for a knowledge base smaller than
-        COMMON_WORD_MIN_ARTICLES or not analyzed yet. Cached for the process: the statistics move slowly."""
+    def _word_lists(self):
+        """(when the word lists were built, the words that have one); cached until they are rebuilt."""
+        listed_at = self.env["ir.config_parameter"].sudo().get_param("hotline_kb.word_lists_at")
+        if not listed_at:
+            return None, frozenset()
+        self.env.cr.execute(SQL("SELECT DISTINCT word FROM hotline_kb_word_list"))
+        return listed_at, frozenset(row[0] for row in self.env.cr.fetchall())
+
+    @api.model
+    def _build_word_lists(self, min_articles=LIST_MIN_ARTICLES, size=LIST_SIZE):
+        """Rebuild the word lists: for every word of more than ``min_articles`` articles in force, its
+        ``size`` best articles by the word's own rank. Set-based SQL (one statement per run, measured in
+        docs/BENCHMARKS.md); returns the number of words listed."""
+        started = self.env.cr.now()
+        self.env.cr.execute(SQL("DELETE FROM hotline_kb_word_list"))
         self.env.cr.execute(
             SQL(
-                """SELECT most_common_elems::text::text[], most_common_elem_freqs FROM pg_stats
-                    WHERE schemaname = current_schema() AND tablename = %s AND attname = 'search_vector'
-                      AND (SELECT reltuples FROM pg_class WHERE oid = to_regclass(%s)) >= %s""",
-                self._table,
-                self._table,
-                COMMON_WORD_MIN_ARTICLES,
+                """
+                INSERT INTO hotline_kb_word_list (word, article_id, score)
+                SELECT frequent.word, best.id, best.score
+                  FROM ts_stat('SELECT search_vector FROM hotline_kb_article WHERE is_current') AS frequent
+                 CROSS JOIN LATERAL (
+                        SELECT id, ts_rank(%(weights)s::float4[], search_vector, lexeme, 1) AS score
+                          FROM hotline_kb_article, to_tsquery('simple', quote_literal(frequent.word)) AS lexeme
+                         WHERE is_current AND search_vector @@ lexeme
+                         ORDER BY score DESC, id DESC
+                         LIMIT %(size)s
+                       ) AS best
+                 WHERE frequent.ndoc > %(min_articles)s
+                """,
+                weights=RANK_WEIGHTS,
+                size=size,
+                min_articles=min_articles,
             )
         )
-        row = self.env.cr.fetchone()
-        if not row:
-            return None
-        if not row[0]:
-            return frozenset()
-        # the frequencies end with three summary numbers: zip stops with the words
-        return frozenset(word for word, share in zip(row[0], row[1], strict=False) if share > COMMON_WORD_SHARE)
+        self.env.cr.execute(SQL("SELECT count(DISTINCT word) FROM hotline_kb_word_list"))
+        count = self.env.cr.fetchone()[0]
+        # articles changed while the lists were built are taken as changed since
+        self.env["ir.config_parameter"].sudo().set_param(
+            "hotline_kb.word_lists_at", fields.Datetime.to_string(started) if count else ""
+        )
+        self.env.registry.clear_cache()
+        return count
 
     def _search_result(self, score, words):
         self.ensure_one()
@@ -331,6 +380,8 @@ class HotlineKbArticle(models.Model):
             batch = self.browse(ids[start : start + batch_size])
             batch._reindex()
             batch.invalidate_recordset()
+        # the vectors changed without the articles' write_date: the lists must follow
+        self._build_word_lists()
         return len(ids)
 
     def _update_is_current(self):
@@ -353,4 +404,5 @@ class HotlineKbArticle(models.Model):
             ["|", ("state", "=", "published"), ("is_current", "=", True)]
         )
         articles._update_is_current()
+        self._build_word_lists()
         self.env["hotline.kb.regulation"]._hotline_ask_for_reviews()

@@ -87,3 +87,62 @@ class TestSearch(HotlineKbCommon):
         Article.hotline_kb_open(self.heating.id)
         self.assertEqual(data["name"], self.heating.name)
         self.assertEqual(self.heating.view_count, 2)
+
+
+@tagged("post_install", "-at_install")
+class TestWordLists(HotlineKbCommon):
+    """The word lists of frequent words (a large knowledge base), built here over the test articles."""
+
+    def _ids(self, query, limit=10):
+        found = self.env["hotline.kb.article"].with_user(self.operator).search_articles(query, limit=limit)
+        return [result["id"] for result in found]
+
+    def _list_ids(self, word):
+        self.env.cr.execute("SELECT article_id FROM hotline_kb_word_list WHERE word = %s ORDER BY score DESC", [word])
+        return [row[0] for row in self.env.cr.fetchall()]
+
+    def test_lists_hold_each_frequent_words_best_articles(self):
+        Article = self.env["hotline.kb.article"]
+        self.assertEqual(Article._build_word_lists(min_articles=100000), 0, "no word is that frequent")
+        self.assertEqual(Article._word_lists(), (None, frozenset()))
+        self.assertGreater(Article._build_word_lists(min_articles=0, size=1), 0)
+        listed_at, words = Article._word_lists()
+        self.assertTrue(listed_at)
+        self.assertIn("停水", words)
+        self.assertEqual(self._list_ids("停水"), [self.water_outage.id])
+
+    def test_answers_are_those_of_ranking_every_match(self):
+        questions = ["我家小区停水了怎么办", "停水 水压", "行道树修剪", "供水 燃气", "家里有煤气味"]
+        expected = {question: self._ids(question, limit=1) for question in questions}
+        self.env["hotline.kb.article"]._build_word_lists(min_articles=0, size=1)
+        for question in questions:
+            self.assertEqual(self._ids(question, limit=1), expected[question], question)
+
+    def test_only_candidates_are_ranked_and_changes_join_them(self):
+        Article = self.env["hotline.kb.article"]
+        minor = self._article(
+            Article.with_user(self.editor),
+            "供水管网维修期间的用水安排",
+            "<p>管网维修期间可能短时停水，请提前储水，具体时间以供水公司的通知为准，给您带来不便敬请谅解。</p>",
+            self.cat_water,
+        )
+        best = Article.browse(self._ids("停水", limit=1))
+        other = self.water_outage if best == minor else minor
+        Article._build_word_lists(min_articles=0, size=1)
+        self.assertEqual(self._list_ids("停水"), best.ids)
+        # say the lists were built long after the last change, with the other answer as 停水's best:
+        # only the candidates are ranked ...
+        self.env.cr.execute("UPDATE hotline_kb_word_list SET article_id = %s WHERE word = '停水'", [other.id])
+        self.env.cr.execute("UPDATE hotline_kb_article SET write_date = '2000-01-01'")
+        Article.invalidate_model(["write_date"])
+        self.assertEqual(self._ids("停水", limit=1), other.ids)
+        # ... and an article changed since the lists were built is a candidate
+        best.write({"name": best.name + "（更新）"})
+        self.assertEqual(self._ids("停水", limit=1), best.ids)
+
+    def test_too_few_candidates_rank_every_match(self):
+        Article = self.env["hotline.kb.article"]
+        expected = self._ids("供水")
+        self.assertGreater(len(expected), 1)
+        Article._build_word_lists(min_articles=0, size=1)
+        self.assertEqual(self._ids("供水"), expected, "one candidate for ten answers: every match is ranked")

@@ -62,7 +62,12 @@ class Segmenter:
         words = self.query_words(question)
         words = [word for word in words if word not in leave_out] or words
         words = words[:max_words] if max_words else words
-        return " | ".join("'{}'".format(word.replace("'", "''").replace("\\", "")) for word in words)
+        return words_tsquery(words)
+
+
+def words_tsquery(words):
+    """A ``to_tsquery('simple', ...)`` text matching any of ``words`` (quoted lexemes), or ''."""
+    return " | ".join("'{}'".format(word.replace("'", "''").replace("\\", "")) for word in words)
 
 
 def snippet(text, words, width=80):
