@@ -183,6 +183,7 @@ class Call:
     hangup_cause: str = ""
     recording_file: str = ""
     service: str = ""  # HOTLINE_SERVICE set by the IVR (repair, complaint, ...)
+    notice: str = ""  # HOTLINE_REFERENCE of a voice notice / survey call (POST /notice)
     rung: set = field(default_factory=set)  # agent legs already reported ringing
     connected: set = field(default_factory=set)  # agent legs already reported answered
     counters: Counter = field(default_factory=Counter)
@@ -361,6 +362,10 @@ class CallTracker:
             call.called_number = val
         elif var == "HOTLINE_SERVICE" and val:
             call.service = val
+        elif var == "HOTLINE_REFERENCE" and val:
+            # a voice notice or survey call: the centre calls the citizen
+            call.notice = val
+            call.direction = "outbound"
         return []
 
     def originate_response(self, event):
@@ -412,7 +417,8 @@ class CallTracker:
         status = value(event, "DialStatus").upper()
         src_uid = value(event, "Uniqueid")
         if not src_uid:  # the phone of an Originate answered (or not)
-            if status != "ANSWER":
+            # (a voice notice's outcome is its Dial to the citizen, which came first)
+            if status != "ANSWER" and not (call.notice and call.dial_status):
                 call.dial_status = status
             return []
         if src_uid in call.queued:
@@ -429,6 +435,9 @@ class CallTracker:
             return self._answered(
                 call, event, ts, dest_ext, dest_uid, dest_name, caller_channel=value(event, "Channel")
             )
+        if call.notice and call.answer_time is None:  # the citizen answered a voice notice / survey call
+            call.answer_time = ts
+            return []
         if call.root_extension:  # the far end of an outbound call answered: that is the other party
             return self._answered(
                 call, event, ts, call.root_extension, dest_uid, value(event, "Channel"), caller_channel=dest_name

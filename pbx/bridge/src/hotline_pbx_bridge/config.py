@@ -73,6 +73,13 @@ class PbxConfig:
     outbound_context: str = "from-internal"
     originate_timeout: float = 30.0
     extension_patterns: tuple = DEFAULT_EXTENSION_PATTERNS
+    # voice notices and survey calls (POST /notice): the channel dials the
+    # citizen; once answered it runs notice_context or survey_context
+    notice_channel: str = "Local/{number}@hotline-outdial"
+    notice_caller_id: str = "12319"
+    notice_context: str = "hotline-notice"
+    survey_context: str = "hotline-survey"
+    notice_timeout: float = 60.0
 
 
 @dataclass(frozen=True)
@@ -220,10 +227,17 @@ def _pbx(section):
         "spy_target",
         "member_interface",
         "outbound_context",
+        "notice_caller_id",
+        "notice_context",
+        "survey_context",
     ):
         values[key] = section.text(key, getattr(defaults, key))
+    values["notice_channel"] = section.text("notice_channel", defaults.notice_channel)
+    if "{number}" not in values["notice_channel"]:
+        raise ConfigError(f"{section.source}: [pbx] notice_channel: must contain {{number}}")
     values["member_state_interface"] = section.text("member_state_interface", "") or ""
     values["originate_timeout"] = section.seconds("originate_timeout", defaults.originate_timeout)
+    values["notice_timeout"] = section.seconds("notice_timeout", defaults.notice_timeout)
     values["extension_patterns"] = section.patterns("extension_patterns", defaults.extension_patterns)
     return PbxConfig(**values)
 

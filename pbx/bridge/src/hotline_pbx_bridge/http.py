@@ -10,6 +10,7 @@ Answers are JSON: ``{"ok": true, ...}`` with 200, or ``{"ok": false, "error":
 import hmac
 import json
 import logging
+import re
 
 from aiohttp import web
 
@@ -20,6 +21,12 @@ _logger = logging.getLogger(__name__)
 SPY_OPTIONS = {"listen": "qE", "whisper": "qwE", "barge": "qBE"}
 TRUE = (True, "true", "1", 1, "yes", "on")
 FALSE = (False, "false", "0", 0, "no", "off")
+# POST /notice: what may reach the dialplan (channel variables, a Local
+# channel's extension, Playback's argument, the JSON the dialplan posts back)
+NOTICE_NUMBER = re.compile(r"^\+?\d{3,20}$", re.ASCII)  # ASCII: no full-width or other digits
+NOTICE_SOUND = re.compile(r"^/[A-Za-z0-9_./-]+$")
+NOTICE_REFERENCE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+NOTICE_KINDS = ("notice", "survey")
 
 
 class BadRequest(Exception):
@@ -68,6 +75,39 @@ def _flag(data, key):
     raise BadRequest(f"field {key} must be true or false")
 
 
+def _matching(data, key, pattern, what, required=True):
+    """The string field ``key``, checked against ``pattern`` (no coercion)."""
+    raw = data.get(key)
+    if raw is None or raw == "":
+        if required:
+            raise BadRequest(f"missing field: {key}")
+        return ""
+    if not isinstance(raw, str):
+        raise BadRequest(f"field {key} must be a string")
+    if not pattern.fullmatch(raw):
+        raise BadRequest(f"field {key} must be {what}")
+    return raw
+
+
+def _notice(data):
+    """The checked fields of a POST /notice body."""
+    kind = _text(data, "kind")
+    if kind not in NOTICE_KINDS:
+        raise BadRequest("field kind must be notice or survey")
+    sound = _matching(data, "sound", NOTICE_SOUND, "an absolute path of letters, digits and _ . / -")
+    if ".." in sound:
+        raise BadRequest("field sound must not contain '..'")
+    return {
+        "kind": kind,
+        "number": _matching(data, "number", NOTICE_NUMBER, "3 to 20 digits, optionally after +"),
+        "sound": sound,
+        "reference": _matching(data, "reference", NOTICE_REFERENCE, "1 to 64 letters, digits, _ or -"),
+        "case": _matching(
+            data, "case", NOTICE_REFERENCE, "1 to 64 letters, digits, _ or -", required=(kind == "survey")
+        ),
+    }
+
+
 def _variables(data):
     raw = data.get("variables") or {}
     if not isinstance(raw, dict):
@@ -100,6 +140,7 @@ class Api:
             [
                 web.get("/health", self.health),
                 web.post("/originate", self.originate),
+                web.post("/notice", self.notice),
                 web.post("/hangup", self.hangup),
                 web.post("/redirect", self.redirect),
                 web.post("/spy", self.spy),
@@ -187,6 +228,31 @@ class Api:
             Priority="1",
             Variable=variables,
         )
+        return await self._action(action)
+
+    async def notice(self, request):
+        """Voice notice or survey call: dial the citizen, then play / ask.
+
+        The dialplan context comes from the configuration, never from the
+        request; the variables are inherited (``__``) by the channels the
+        outdial context creates, so every leg knows the call's reference.
+        """
+        notice = _notice(await _body(request))
+        context = self.pbx.survey_context if notice["kind"] == "survey" else self.pbx.notice_context
+        action = self._originate(
+            self.pbx.notice_channel.format(number=notice["number"]),
+            self.pbx.notice_caller_id,
+            Context=context,
+            Exten="s",
+            Priority="1",
+            Timeout=str(int(self.pbx.notice_timeout * 1000)),
+            Variable=[
+                f"__HOTLINE_NOTICE_SOUND={notice['sound']}",
+                f"__HOTLINE_REFERENCE={notice['reference']}",
+                f"__HOTLINE_CASE={notice['case']}",
+            ],
+        )
+        _logger.info("%s call %s to %s", notice["kind"], notice["reference"], notice["number"])
         return await self._action(action)
 
     async def hangup(self, request):
