@@ -106,7 +106,7 @@ def search_lines(results):
         lines.append(f"- {kind} questions ({stats['count']}): p50 {ms(stats['p50'])}, p95 {ms(stats['p95'])}.")
     matches = search["matches"]
     lines += [
-        f"- Articles matched per question (the rows `ts_rank` scores): p50 {matches['p50']:,}, p95 "
+        f"- Articles matched per question (the rows the raw SELECT ranks): p50 {matches['p50']:,}, p95 "
         f"{matches['p95']:,}, max {matches['max']:,}; the questions over {target:g} ms match "
         f"{matches['over_target_p50'] or 0:,} articles at the median, the largest match within the target was "
         f"{matches['within_target_max'] or 0:,}.",

@@ -222,7 +222,9 @@ class HotlineKbArticle(models.Model):
         query.add_where(SQL("%s @@ %s", vector, ts_query))
         candidates = self._candidates_sql(words, ts_query)
         if candidates is not None:
-            query.add_where(SQL("%s IN (%s)", SQL.identifier(self._table, "id"), candidates))
+            # an array computed once, then read by primary key: the planner would otherwise scan every
+            # article matching the question and join the candidates to them
+            query.add_where(SQL("%s = ANY(ARRAY(%s))", SQL.identifier(self._table, "id"), candidates))
         query.order = SQL("2 DESC, %s DESC", SQL.identifier(self._table, "id"))
         query.limit = limit
         rows = self.env.execute_query(query.select(SQL.identifier(self._table, "id"), score))
