@@ -1687,19 +1687,21 @@ class HotlineCase(models.Model):
             domain.append(("id", "!=", self._origin.id or self.id))
         return expression.AND([domain, expression.OR(criteria)])
 
-    def _get_partner_case_domain(self):
-        """The caller's cases other than this one."""
-        self.ensure_one()
-        partner = self.partner_id._origin
-        normalized = self.env["res.partner"]._hotline_normalize_phone(self.caller_phone)
+    @api.model
+    def _hotline_caller_domain(self, partner, phone):
+        """The cases of a caller, known by their partner or by their phone; [] when neither is known."""
+        normalized = self.env["res.partner"]._hotline_normalize_phone(phone) if phone else False
         criteria = []
         if partner:
             criteria.append([("partner_id", "=", partner.id)])
         if normalized:
             criteria.append([("caller_phone_normalized", "=", normalized)])
-        if not criteria:
-            return []
-        domain = expression.OR(criteria)
-        if self._origin.id:
+        return expression.OR(criteria) if criteria else []
+
+    def _get_partner_case_domain(self):
+        """The caller's cases other than this one."""
+        self.ensure_one()
+        domain = self._hotline_caller_domain(self.partner_id._origin, self.caller_phone)
+        if domain and self._origin.id:
             domain = expression.AND([domain, [("id", "!=", self._origin.id)]])
         return domain

@@ -779,17 +779,7 @@ class HotlineCall(models.Model):
 
     def _hotline_caller_case_domain(self):
         self.ensure_one()
-        normalized = (
-            self.env["res.partner"]._hotline_normalize_phone(self.remote_number) if self.remote_number else False
-        )
-        criteria = []
-        if self.partner_id:
-            criteria.append(("partner_id", "=", self.partner_id.id))
-        if normalized:
-            criteria.append(("caller_phone_normalized", "=", normalized))
-        if not criteria:
-            return []
-        return ["|", *criteria] if len(criteria) == 2 else criteria
+        return self.env["hotline.case"]._hotline_caller_domain(self.partner_id, self.remote_number)
 
     @api.model
     def _hotline_case_card(self, case):

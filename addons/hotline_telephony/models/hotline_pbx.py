@@ -217,18 +217,10 @@ class HotlinePbx(models.Model):
     def _hotline_preferred_agent(self, partner, caller):
         """The extension of the operator of the caller's newest open case, if that operator is available."""
         self.ensure_one()
-        normalized = self.env["res.partner"]._hotline_normalize_phone(caller) if caller else False
-        criteria = []
-        if partner:
-            criteria.append(("partner_id", "=", partner.id))
-        if normalized:
-            criteria.append(("caller_phone_normalized", "=", normalized))
-        if not criteria:
+        domain = self.env["hotline.case"]._hotline_caller_domain(partner, caller)
+        if not domain:
             return ""
-        domain = (["|", *criteria] if len(criteria) == 2 else criteria) + [
-            ("state", "in", OPEN_STATES),
-            ("user_id", "!=", False),
-        ]
+        domain = domain + [("state", "in", OPEN_STATES), ("user_id", "!=", False)]
         for case in self.env["hotline.case"].search(domain, order="reported_at desc, id desc", limit=5):
             agent = case.user_id
             if (
