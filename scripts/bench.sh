@@ -66,3 +66,4 @@ if [ -z "${HOTLINE_BENCH_SKIP_REPORTS:-}" ]; then
     say "Report benchmarks (month's case pivot, year's traffic by week, department ranking)"
     bash "$ROOT/scripts/bench_reports.sh"
 fi
+if [ -z "${HOTLINE_BENCH_SKIP_SMS:-}" ]; then say "SMS gateway benchmark (10,000 texts through Kannel)"; bash "$ROOT/scripts/bench_sms.sh"; fi

@@ -1,0 +1,40 @@
+{
+    "name": "Hotline 12319: Notifications and Outreach",
+    "summary": "Texts through the city's own SMS gateway (Kannel, SMPP), voice notices, return-visit surveys, "
+    "incident mode, cases from e-mail and SMS",
+    "version": "18.0.1.0.0",
+    "category": "Services/Hotline",
+    "author": "Hotline 12319",
+    "website": "https://example.city/hotline12319",
+    "license": "LGPL-3",
+    "depends": ["hotline_case", "hotline_telephony", "sms", "mass_mailing_sms", "rating"],
+    "external_dependencies": {"python": ["smpplib"]},
+    "data": [
+        "security/ir.model.access.csv",
+        "security/hotline_notify_security.xml",
+        "data/ir_config_parameter_data.xml",
+        "data/hotline_case_notify_data.xml",
+        "data/hotline_voice_notice_data.xml",
+        "data/hotline_incident_data.xml",
+        "views/hotline_sms_gateway_views.xml",
+        "views/sms_sms_views.xml",
+        "views/hotline_voice_notice_views.xml",
+        "views/hotline_incident_views.xml",
+        "views/hotline_case_views.xml",
+        "views/hotline_case_incident_views.xml",
+        "views/hotline_survey_templates.xml",
+        "views/sms_template_views.xml",
+        "views/mailing_mailing_views.xml",
+        "views/res_config_settings_views.xml",
+        "views/hotline_notify_menus.xml",
+    ],
+    "demo": [
+        "demo/hotline_notify_demo.xml",
+    ],
+    "assets": {
+        "web.assets_tests": [
+            "hotline_notify/static/src/tests/tours/**/*",
+        ],
+    },
+    "installable": True,
+}

@@ -1,0 +1,3 @@
+from . import sms
+from . import pbx
+from . import survey

@@ -1,0 +1,9 @@
+from . import (
+    test_sms_gateway,
+    test_case_texts,
+    test_channels,
+    test_group_sms,
+    test_survey,
+    test_voice_notice,
+    test_incident,
+)
