@@ -318,7 +318,8 @@ class TestSmsGateway(HttpCase):
             self.env.flush_all()
             self.env.cr.execute("UPDATE sms_sms SET write_date = now() - interval '25 hours' WHERE id = %s", [sms.id])
             self.env.invalidate_all()
-            self.env["sms.sms"]._process_queue()
+            with self.assertLogs("odoo.addons.hotline_notify.models.sms_sms", "WARNING"):
+                self.env["sms.sms"]._process_queue()
             self.assertEqual(sms.state, "error")
             self.assertEqual(sms.failure_type, "sms_server")
         time.sleep(0.5)
@@ -380,7 +381,10 @@ class TestSmsGateway(HttpCase):
             raise UserError(cases.env._("The text is not a case."))
 
         query = urllib.parse.urlencode({"token": self.gateway.token, "from": "13900139001", "text": "路灯坏了"})
-        with patch.object(type(self.env["hotline.case"]), "_hotline_sms_inbound", refuse, create=True):
+        with (
+            patch.object(type(self.env["hotline.case"]), "_hotline_sms_inbound", refuse, create=True),
+            self.assertLogs("odoo.addons.hotline_notify.controllers.sms", "WARNING"),
+        ):
             response = self.url_open("/hotline/sms/inbound?" + query)
         self.assertEqual(response.status_code, 400)
         self.assertEqual(response.text, "", "nothing for Kannel to text back")

@@ -101,6 +101,11 @@ class SmppSession:
         client, self.client = self.client, None
         if client is None or client._socket is None:  # noqa: SLF001 (never connected)
             return
+        if client.state == smpplib.consts.SMPP_CLIENT_STATE_CLOSED:
+            # the connection failed: smpplib's disconnect() would warn of a "bound state"
+            client._socket.close()  # noqa: SLF001
+            client._socket = None  # noqa: SLF001
+            return
         try:
             if client.state in (
                 smpplib.consts.SMPP_CLIENT_STATE_BOUND_TRX,
