@@ -538,10 +538,15 @@ class HotlineCase(models.Model):
             _logger.info("Case %s (id %s) deleted by user %s", name, case_id, self.env.uid)
         return result
 
+    @api.model
+    def _hotline_workflow_fields(self):
+        """The fields only the workflow writes (WORKFLOW_FIELDS); addons add their own bookkeeping."""
+        return WORKFLOW_FIELDS
+
     def _check_workflow_fields(self, vals):
         if self.env.su:
             return
-        protected = WORKFLOW_FIELDS & vals.keys()
+        protected = self._hotline_workflow_fields() & vals.keys()
         if protected:
             names = self._hotline_field_labels(protected)
             raise AccessError(
@@ -553,7 +558,7 @@ class HotlineCase(models.Model):
         """A new case starts new: its workflow fields may only hold their defaults."""
         if self.env.su:
             return
-        given = {name for name in WORKFLOW_FIELDS & vals.keys() if vals[name]}
+        given = {name for name in self._hotline_workflow_fields() & vals.keys() if vals[name]}
         if vals.get("state") == "new":
             given.discard("state")
         if vals.get("overdue_state") == "on_time":

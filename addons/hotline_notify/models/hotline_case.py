@@ -43,6 +43,10 @@ INBOUND_SUMMARY_CHARS = 30
 # full-width digits (Chinese phone keyboards) answer the survey as well
 FULL_WIDTH_DIGITS = str.maketrans("１２３４", "1234")
 
+SURVEY_WORKFLOW_FIELDS = frozenset(
+    {"survey_state", "survey_tries", "survey_last_call_at", "survey_retry", "survey_call_pending"}
+)
+
 
 class HotlineCase(models.Model):
     # Odoo's rating (rating_ids, _rating_get_access_token, rating_apply) comes with mail.thread once the
@@ -154,6 +158,17 @@ class HotlineCase(models.Model):
             for case in self:
                 countries.setdefault(case.id, country)
         return countries
+
+    @api.model
+    def _hotline_workflow_fields(self):
+        """The survey's bookkeeping is the workflow's too: written by the survey steps and the cron only."""
+        return super()._hotline_workflow_fields() | SURVEY_WORKFLOW_FIELDS
+
+    @api.model
+    def _check_workflow_fields_on_create(self, vals):
+        if vals.get("survey_state") == "none":
+            vals = {key: value for key, value in vals.items() if key != "survey_state"}
+        return super()._check_workflow_fields_on_create(vals)
 
     @api.model
     def _mailing_get_default_domain(self, mailing):
@@ -527,7 +542,7 @@ class HotlineCase(models.Model):
             }
         )
         try:
-            sound = self.env["hotline.voice.notice"]._hotline_render_sound(
+            sound = self.env["hotline.voice.notice"]._hotline_shared_sound(
                 self._hotline_survey_question(), "survey_question"
             )
             pbx._hotline_bridge_request(

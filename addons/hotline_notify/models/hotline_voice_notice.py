@@ -1,3 +1,4 @@
+import hashlib
 import logging
 import os
 import re
@@ -273,6 +274,18 @@ class HotlineVoiceNotice(models.Model):
         settings = self._hotline_voice_settings()
         path = tts.render(self.env, text, settings["sound_dir"], name, command=settings["tts_command"] or None)
         return os.path.splitext(path)[0]
+
+    @api.model
+    def _hotline_shared_sound(self, text, prefix):
+        """The sound of a text spoken on many calls (the survey question): rendered once per text and
+        engine, then reused; returns its path without extension."""
+        settings = self._hotline_voice_settings()
+        digest = hashlib.sha1(f"{settings['tts_command']}\n{text}".encode()).hexdigest()[:12]
+        name = f"{prefix}_{digest}"
+        path = os.path.join(settings["sound_dir"], name)
+        if os.path.isfile(f"{path}.wav"):
+            return path
+        return self._hotline_render_sound(text, name)
 
     def _hotline_sound_name(self):
         self.ensure_one()

@@ -2,7 +2,7 @@ import json
 import re
 from unittest.mock import patch
 
-from odoo.exceptions import UserError
+from odoo.exceptions import AccessError, UserError
 from odoo.tests import HttpCase, tagged
 
 from odoo.addons.hotline_notify.models.hotline_voice_notice import HotlineVoiceNotice
@@ -28,7 +28,7 @@ class HotlineSurveyCommon(HotlineNotifyCommon):
             return {"ok": True}
 
         self.startPatcher(patch.object(HotlinePbx, "_hotline_bridge_request", autospec=True, side_effect=bridge))
-        self.startPatcher(patch.object(HotlineVoiceNotice, "_hotline_render_sound", autospec=True, return_value=SOUND))
+        self.startPatcher(patch.object(HotlineVoiceNotice, "_hotline_shared_sound", autospec=True, return_value=SOUND))
 
     def _pending_rating(self, case):
         return self.env["rating.rating"].search(
@@ -38,6 +38,17 @@ class HotlineSurveyCommon(HotlineNotifyCommon):
 
 @tagged("post_install", "-at_install")
 class TestSurvey(HotlineSurveyCommon):
+    def test_survey_bookkeeping_changes_only_through_the_survey(self):
+        case = self._to_return_visit(self._create_case())
+        for vals in ({"survey_state": "answered"}, {"survey_tries": 9}, {"survey_call_pending": True}):
+            for user in (self.operator, self.supervisor):
+                with self.subTest(vals=vals, user=user.login), self.assertRaises(AccessError):
+                    case.with_user(user).write(vals)
+        with self.assertRaises(AccessError):
+            self._create_case(user=self.operator, survey_state="answered")
+        self.assertEqual((case.survey_state, case.survey_tries), ("sent", 0), "nothing changed")
+        self.assertTrue(self._create_case(user=self.operator, survey_state="none"), "the default is no change")
+
     def test_survey_text_with_link_on_return_visit(self):
         case = self._to_return_visit(self._create_case())
         self.assertEqual(case.state, "return_visit")

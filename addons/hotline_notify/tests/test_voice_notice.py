@@ -149,6 +149,18 @@ class TestTextToSpeech(VoiceNoticeCommon, TransactionCase):
         self.assertEqual(os.stat(f"{path}.wav").st_mode & 0o644, 0o644, "Asterisk (another user) can read it")
         self.assertEqual(os.listdir(self.sound_dir), ["test_sentence.wav"], "no temporary file is left behind")
 
+    def test_a_text_spoken_on_many_calls_is_rendered_once(self):
+        Notice = type(self.Notice)
+        speak = Notice._hotline_render_sound
+        with patch.object(Notice, "_hotline_render_sound", autospec=True, side_effect=speak) as render:
+            first = self.Notice._hotline_shared_sound("请按1到4评价。", "survey_question")
+            again = self.Notice._hotline_shared_sound("请按1到4评价。", "survey_question")
+            other = self.Notice._hotline_shared_sound("请按键评价。", "survey_question")
+        self.assertEqual(first, again)
+        self.assertNotEqual(first, other, "another text, another file")
+        self.assertEqual(render.call_count, 2, "the same text is not spoken again")
+        self.assertTrue(os.path.isfile(f"{first}.wav"))
+
     def test_longer_text_longer_sound(self):
         short = wav_info(self.Notice._hotline_render_sound("停水通知。", "test_short") + ".wav")[3]
         long = wav_info(self.Notice._hotline_render_sound(SENTENCE * 2, "test_long") + ".wav")[3]
