@@ -1,0 +1,25 @@
+{
+    "name": "Hotline 12319: Open311 API",
+    "summary": "Open311 GeoReport v2 (JSON and XML): apps list services, submit requests and follow them",
+    "version": "18.0.1.0.0",
+    "category": "Services/Hotline",
+    "author": "Hotline 12319",
+    "website": "https://example.city/hotline12319",
+    "license": "LGPL-3",
+    "depends": ["hotline_case"],
+    "data": [
+        "security/ir.model.access.csv",
+        "data/res_users_data.xml",
+        "data/ir_config_parameter_data.xml",
+        "views/hotline_open311_client_views.xml",
+        "views/hotline_open311_log_views.xml",
+        "views/hotline_category_views.xml",
+        "views/hotline_case_views.xml",
+        "views/hotline_open311_menus.xml",
+    ],
+    "demo": [
+        "demo/hotline_category_demo.xml",
+        "demo/hotline_open311_client_demo.xml",
+    ],
+    "installable": True,
+}
