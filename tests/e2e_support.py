@@ -197,7 +197,11 @@ class BridgeProcess:
 
     def health(self, quiet=False):
         try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{self.http_port}/health", timeout=3) as response:
+            request = urllib.request.Request(
+                f"http://127.0.0.1:{self.http_port}/health",
+                headers={"Authorization": f"Bearer {self.http_token}"},  # the details need the token
+            )
+            with urllib.request.urlopen(request, timeout=3) as response:
                 return json.load(response)
         except (OSError, ValueError):
             if quiet:

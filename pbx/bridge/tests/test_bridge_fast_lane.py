@@ -163,6 +163,7 @@ def test_hangup_waits_for_its_ringing_while_the_urgent_lane_retries(tmp_path):
         try:
             outbox.put_all([("cdr", {"id": "cdr:old:0"}), _event("A", "ringing"), _event("A", "answered")])
             outbox.put_all([_event("A", "hangup"), _cdr("A", 0), ("event", {"id": "agent:1", "kind": "agent_state"})])
+            await outbox.flush()
             await wait_until(lambda: spool.depth() == 0, what="spool drained")
             ids = client.delivered
             assert ids.index("A:ringing:A:0") < ids.index("A:answered:A:0") < ids.index("A:hangup:A:0")
@@ -201,7 +202,7 @@ def test_urgent_items_are_posted_at_once_while_an_ordinary_post_hangs(tmp_path):
             outbox.put_all(backlog)
             await wait_until(lambda: client.posts, what="the backlog's first POST")
             outbox.put_all([_event("B", "ringing")])
-            # stored synchronously: in the spool before any await
+            await outbox.flush()  # stored by the writer task, in the spool's thread
             assert [i.item_id for i in spool.head(10, URGENT)] == ["B:ringing:B:0"]
             await wait_until(lambda: "B:ringing:B:0" in client.delivered, timeout=2, what="ringing delivered")
             assert spool.depth() == len(backlog)  # the backlog is still there

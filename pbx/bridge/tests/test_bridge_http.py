@@ -41,7 +41,7 @@ def test_token_is_required(tmp_path):
             )
             assert status == 401
             assert server.actions("Hangup") == []  # nothing reached Asterisk
-            status, health = await _call(port, "GET", "/health", token=None)
+            status, health = await _call(port, "GET", "/health")
             assert status == 200 and health["ami_connected"] is True
 
     run(main())
@@ -142,9 +142,10 @@ def test_ami_down_is_503(tmp_path):
                     assert status == 503, path
                     assert answer["ok"] is False
                     assert "AMI not connected" in answer["error"]
-                status, health = await _call(port, "GET", "/health", token=None)
+                status, health = await _call(port, "GET", "/health")
                 assert status == 200
-                assert health["ami_connected"] is False
+                assert health["ami_connected"] is False and health["healthy"] is False
+                assert any("AMI not connected" in alert for alert in health["alerts"])
                 assert health["spool_depth"] == 0 and health["dead_letters"] == 0
                 assert health["calls_in_progress"] == 0 and health["last_event_time"] is None
         finally:

@@ -29,6 +29,10 @@ from panoramisk.message import Message
 _logger = logging.getLogger(__name__)
 
 EOL = "\r\n"
+EOL_BYTES = b"\r\n"
+MESSAGE_END = b"\r\n\r\n"
+BANNER = b"Asterisk Call Manager/"
+MAX_MESSAGE = 1 << 20  # a message this long without its end is garbage
 
 
 class AmiNotConnected(Exception):
@@ -54,21 +58,58 @@ class BridgeProtocol(AMIProtocol):
     def connection_made(self, transport):
         super().connection_made(transport)
         self.last_received = time.monotonic()  # liveness: any byte from Asterisk
+        self.buffer = bytearray()  # bytes received and not yet a whole message
+        self._scanned = 0  # the buffer holds no message end before this offset
+        self._banner_seen = False
 
     def data_received(self, data):
+        """Buffer bytes, cut whole messages at CRLF CRLF, decode each whole message.
+
+        A read may end inside a message or inside a multi-byte character (a
+        Chinese caller name), so nothing is decoded before its message is complete.
+        """
         self.last_received = time.monotonic()
-        text = data.decode("utf-8", "replace")
-        if "\ufffd" in text:
+        self.buffer += data
+        if not self._banner_seen and not self._take_banner():
+            return
+        buffer, start = self.buffer, 0
+        end = buffer.find(MESSAGE_END, max(0, self._scanned - len(MESSAGE_END) + 1))
+        while end >= 0:
+            self._handle_block(self._decode(bytes(buffer[start:end])).strip())
+            start = end + len(MESSAGE_END)
+            end = buffer.find(MESSAGE_END, start)
+        del buffer[:start]
+        self._scanned = len(buffer)
+        if len(buffer) > MAX_MESSAGE:
+            _logger.warning("AMI sent %d bytes without a message end; dropped them", len(buffer))
+            buffer.clear()
+            self._scanned = 0
+
+    def _take_banner(self):
+        """Read ``Asterisk Call Manager/<version>`` off the buffer; False while it is incomplete."""
+        head = bytes(self.buffer[: len(BANNER)])
+        if not head.startswith(BANNER):
+            if BANNER.startswith(head):
+                return False  # a prefix of the banner so far: wait for more
+            self._banner_seen = True  # no banner (never seen from Asterisk): parse as messages
+            return True
+        line_end = self.buffer.find(EOL_BYTES)
+        if line_end < 0:
+            return False
+        line = self._decode(bytes(self.buffer[:line_end]))
+        self.version = line.partition("/")[2].strip()
+        _logger.info("AMI protocol version %s", self.version)
+        del self.buffer[: line_end + len(EOL_BYTES)]
+        self._banner_seen = True
+        return True
+
+    @staticmethod
+    def _decode(raw):
+        try:
+            return raw.decode("utf-8")
+        except UnicodeDecodeError:
             _logger.warning("AMI sent bytes that are not UTF-8; replaced them")
-        if self.version is None and text.startswith("Asterisk Call Manager/"):
-            self.version = text.partition(EOL)[0].partition("/")[2].strip()
-            _logger.info("AMI protocol version %s", self.version)
-        if self.queue:
-            text = self.queue.popleft() + text
-        blocks = text.split(EOL + EOL)
-        self.queue.append(blocks.pop(-1))
-        for block in blocks:
-            self._handle_block(block.strip())
+            return raw.decode("utf-8", "replace")
 
     def _handle_block(self, block):
         if not block or block.startswith("Asterisk Call Manager/") and EOL not in block:

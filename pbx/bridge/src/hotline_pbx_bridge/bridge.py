@@ -3,12 +3,14 @@
 import asyncio
 import contextlib
 import logging
+import time
 
 from .agents import AgentTracker
 from .ami import AmiClient
 from .calls import CallTracker, iso
 from .handlers import Handlers
 from .http import HttpServer
+from .metrics import render_metrics
 from .odoo import Deliverer, OdooClient
 from .spool import Outbox, Spool
 
@@ -42,8 +44,10 @@ class Bridge:
         self.ami = AmiClient(self.config.ami, on_login=self.handlers.resync)
         self.handlers.register(self.ami)
         self.odoo = OdooClient(self.config.odoo)
-        self.deliverer = Deliverer(self.spool, self.odoo, self.config.odoo, self.outbox.stored, self.outbox.urgent)
-        self.http = HttpServer(self.config.http, self.config.pbx, self.ami, self.health)
+        self.deliverer = Deliverer(
+            self.spool, self.odoo, self.config.odoo, self.outbox.stored, self.outbox.urgent, self.outbox.fresh
+        )
+        self.http = HttpServer(self.config.http, self.config.pbx, self.ami, self)
         await self.http.start()
         self._tasks = [
             asyncio.create_task(self.outbox.run(), name="spool-writer"),
@@ -77,25 +81,82 @@ class Bridge:
             self.spool = None
             _logger.info("bridge stopped; %d item(s) left in the spool", left)
 
-    async def health(self):
-        spool_depth = dead = None
+    # -- what the HTTP API asks ------------------------------------------------
+
+    async def status(self):
+        """Everything ``/health`` and ``/metrics`` tell, read once."""
+        depth = dead = oldest = None
         if self.spool is not None:
-            spool_depth = await self.spool.adepth() + self.outbox.pending
-            dead = await self.spool.adead_count()
-        last = self.handlers.last_event_time if self.handlers else None
+            depth, dead, oldest = await self.spool.astats()
+            depth += self.outbox.pending
+        now = time.time()
         return {
-            "ok": True,
             "ami_connected": bool(self.ami and self.ami.connected),
             "ami_error": self.ami.last_error if self.ami else "",
-            "spool_depth": spool_depth,
+            "ami_logins": self.ami.logins if self.ami else 0,
+            "events": self.handlers.events_seen if self.handlers else 0,
+            "last_event_time": self.handlers.last_event_time if self.handlers else None,
+            "spool_depth": depth,
+            "spool_error": self.outbox.last_error if self.outbox else "",
+            "delivery_lag": max(0.0, now - oldest) if oldest else 0.0,
             "dead_letters": dead,
-            "last_event_time": iso(last) if last else None,
-            "calls_in_progress": len(self.calls.calls),
-            "odoo_last_delivery": iso(self.deliverer.last_delivery)
-            if self.deliverer and self.deliverer.last_delivery
-            else None,
+            "dead_letters_buried": self.deliverer.buried if self.deliverer else 0,
+            "delivered": self.deliverer.delivered if self.deliverer else 0,
+            "odoo_last_delivery": self.deliverer.last_delivery if self.deliverer else None,
             "odoo_error": self.deliverer.last_error if self.deliverer else "",
+            "calls_in_progress": len(self.calls.calls),
         }
+
+    async def health(self):
+        """The details of ``GET /health`` (with the token): state, counters and alerts."""
+        status = await self.status()
+        alerts = _alerts(status)
+        return {
+            "ok": True,
+            "healthy": not alerts,
+            "alerts": alerts,
+            "ami_connected": status["ami_connected"],
+            "ami": {"connected": status["ami_connected"]},
+            "ami_error": status["ami_error"],
+            "spool_depth": status["spool_depth"],
+            "spool_error": status["spool_error"],
+            "delivery_lag_seconds": round(status["delivery_lag"], 3),
+            "dead_letters": status["dead_letters"],
+            "last_event_time": iso(status["last_event_time"]) if status["last_event_time"] else None,
+            "calls_in_progress": status["calls_in_progress"],
+            "odoo_last_delivery": iso(status["odoo_last_delivery"]) if status["odoo_last_delivery"] else None,
+            "odoo_error": status["odoo_error"],
+        }
+
+    async def metrics(self):
+        """``GET /metrics``: Prometheus text format."""
+        return render_metrics(await self.status())
+
+    def is_agent_channel(self, name):
+        """``name`` is a live channel of one of the centre's phones."""
+        return any(ch.name == name and ch.extension for ch in self.calls.channels.values())
+
+    def is_known_extension(self, extension):
+        """``extension`` is a queue member or a phone on a call, as far as the bridge knows."""
+        if any(ch.extension == extension for ch in self.calls.channels.values()):
+            return True
+        return any(self.agents.extension_of(interface) == extension for _queue, interface in self.agents.members)
+
+
+def _alerts(status):
+    alerts = []
+    if not status["ami_connected"]:
+        alerts.append(f"AMI not connected: {status['ami_error'] or 'connecting'}")
+    if status["dead_letters"]:
+        alerts.append(
+            f"{status['dead_letters']} item(s) in the dead-letter table: Odoo refused them or kept failing on them; "
+            "see the bridge log, fix, then run hotline-pbx-bridge --requeue-dead-letters"
+        )
+    if status["spool_error"]:
+        alerts.append(f"cannot write to the spool: {status['spool_error']}")
+    if status["spool_depth"] and status["odoo_error"]:
+        alerts.append(f"Odoo does not take the items ({status['spool_depth']} waiting): {status['odoo_error']}")
+    return alerts
 
 
 async def _cancel(task):

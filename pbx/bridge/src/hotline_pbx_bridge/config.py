@@ -19,6 +19,9 @@ DEFAULT_EXTENSION_PATTERNS = (
 )
 
 
+DIALPLAN_NAME = re.compile(r"[A-Za-z0-9_.-]{1,79}")
+
+
 class ConfigError(Exception):
     """The configuration file is missing, unreadable or wrong."""
 
@@ -45,6 +48,7 @@ class OdooConfig:
     batch_size: int = 50
     retry_min: float = 1.0
     retry_max: float = 60.0
+    max_attempts: int = 10  # server errors (HTTP 500) before items go to the dead-letter table
 
 
 @dataclass(frozen=True)
@@ -71,6 +75,8 @@ class PbxConfig:
     member_interface: str = "Local/{extension}@agents/n"
     member_state_interface: str = ""
     outbound_context: str = "from-internal"
+    # the contexts POST /originate accepts from Odoo; empty: outbound_context only
+    originate_contexts: tuple = ()
     originate_timeout: float = 30.0
     extension_patterns: tuple = DEFAULT_EXTENSION_PATTERNS
     # voice notices and survey calls (POST /notice): the channel dials the
@@ -137,6 +143,18 @@ class _Section:
             raise ConfigError(f"{self._where(key)}: must be a positive number of seconds")
         return float(value)
 
+    def names(self, key, default):
+        """A non-empty list of dialplan names (letters, digits, ``_ - .``)."""
+        value = self._raw(key, default, False)
+        if isinstance(value, str):
+            value = [value]
+        if not isinstance(value, (list, tuple)) or not value:
+            raise ConfigError(f"{self._where(key)}: must be a list of names")
+        for name in value:
+            if not isinstance(name, str) or not DIALPLAN_NAME.fullmatch(name):
+                raise ConfigError(f"{self._where(key)}: {name!r} is not a dialplan context name")
+        return tuple(value)
+
     def patterns(self, key, default):
         value = self._raw(key, default, False)
         if isinstance(value, str):
@@ -195,6 +213,7 @@ def _odoo(section):
         batch_size=section.integer("batch_size", OdooConfig.batch_size, low=1, high=1000),
         retry_min=section.seconds("retry_min", OdooConfig.retry_min),
         retry_max=section.seconds("retry_max", OdooConfig.retry_max),
+        max_attempts=section.integer("max_attempts", OdooConfig.max_attempts, low=1, high=1000),
     )
     if cfg.retry_min > cfg.retry_max:
         raise ConfigError(f"{section.source}: [odoo] retry_min is larger than retry_max")
@@ -239,6 +258,7 @@ def _pbx(section):
     values["originate_timeout"] = section.seconds("originate_timeout", defaults.originate_timeout)
     values["notice_timeout"] = section.seconds("notice_timeout", defaults.notice_timeout)
     values["extension_patterns"] = section.patterns("extension_patterns", defaults.extension_patterns)
+    values["originate_contexts"] = section.names("originate_contexts", (values["outbound_context"],))
     return PbxConfig(**values)
 
 

@@ -1,10 +1,19 @@
 """The bridge's HTTP API for Odoo's actions (aiohttp, loopback by default).
 
-Every route but ``GET /health`` needs ``Authorization: Bearer <http.token>``.
+Every route needs ``Authorization: Bearer <http.token>``, except that
+``GET /health`` without a valid token answers just ``{"ok": true}`` (the
+process is up: enough for a liveness probe, and it tells a stranger nothing);
+with the token it gives the details and the alerts.  ``GET /metrics``
+(Prometheus text format) needs the token like the actions.
 Answers are JSON: ``{"ok": true, ...}`` with 200, or ``{"ok": false, "error":
 "..."}`` with 400 (bad request), 401 (token), 502 (Asterisk answered
 ``Response: Error``; ``error`` is its Message), 503 (AMI not connected) or
 504 (AMI did not answer in time).
+
+What reaches the dialplan is checked here: extensions are 2 to 6 digits,
+numbers are digits, an Originate goes only into the contexts of ``[pbx]
+originate_contexts``, and ChanSpy only targets a live channel of a centre
+phone or an extension the bridge knows (a queue member or a phone on a call).
 """
 
 import hmac
@@ -27,6 +36,8 @@ NOTICE_NUMBER = re.compile(r"^\+?\d{3,20}$", re.ASCII)  # ASCII: no full-width o
 NOTICE_SOUND = re.compile(r"^/[A-Za-z0-9_./-]+$")
 NOTICE_REFERENCE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 NOTICE_KINDS = ("notice", "survey")
+EXTENSION = re.compile(r"^\d{2,6}$", re.ASCII)
+DIAL_NUMBER = re.compile(r"^\+?[0-9*#]{1,32}$", re.ASCII)
 
 
 class BadRequest(Exception):
@@ -89,6 +100,10 @@ def _matching(data, key, pattern, what, required=True):
     return raw
 
 
+def _extension(data, key):
+    return _matching(data, key, EXTENSION, "an extension of 2 to 6 digits")
+
+
 def _notice(data):
     """The checked fields of a POST /notice body."""
     kind = _text(data, "kind")
@@ -126,19 +141,24 @@ def _variables(data):
 
 
 class Api:
-    """Route handlers; ``ami`` is the AmiClient, ``health`` a dict coroutine."""
+    """Route handlers; ``ami`` is the AmiClient, ``state`` what the bridge knows.
 
-    def __init__(self, http_config, pbx_config, ami, health):
+    ``state`` provides ``health()`` (a dict coroutine), ``metrics()`` (a text
+    coroutine), ``is_agent_channel(name)`` and ``is_known_extension(ext)``.
+    """
+
+    def __init__(self, http_config, pbx_config, ami, state):
         self.http = http_config
         self.pbx = pbx_config
         self.ami = ami
-        self.health_info = health
+        self.state = state
 
     def app(self):
         app = web.Application(middlewares=[self.auth_middleware, self.error_middleware])
         app.add_routes(
             [
                 web.get("/health", self.health),
+                web.get("/metrics", self.metrics),
                 web.post("/originate", self.originate),
                 web.post("/notice", self.notice),
                 web.post("/hangup", self.hangup),
@@ -154,14 +174,17 @@ class Api:
 
     # -- middlewares ----------------------------------------------------------
 
-    @web.middleware
-    async def auth_middleware(self, request, handler):
-        if request.path == "/health":
-            return await handler(request)
+    def _authorised(self, request):
         header = request.headers.get("Authorization", "")
         scheme, _, token = header.partition(" ")
         expected = self.http.token.encode()
-        if scheme.lower() != "bearer" or not hmac.compare_digest(token.strip().encode(), expected):
+        return scheme.lower() == "bearer" and hmac.compare_digest(token.strip().encode(), expected)
+
+    @web.middleware
+    async def auth_middleware(self, request, handler):
+        if request.path == "/health" and request.method == "GET" and not self._authorised(request):
+            return web.json_response({"ok": True})  # alive; details only with the token
+        if not self._authorised(request):
             response = _error(401, "missing or wrong bearer token")
             response.headers["WWW-Authenticate"] = "Bearer"
             return response
@@ -213,17 +236,28 @@ class Api:
     # -- routes ---------------------------------------------------------------
 
     async def health(self, request):
-        return web.json_response(await self.health_info())
+        return web.json_response(await self.state.health())
+
+    async def metrics(self, request):
+        return web.Response(text=await self.state.metrics(), content_type="text/plain", charset="utf-8")
+
+    def _context(self, data):
+        context = _text(data, "context", False, self.pbx.outbound_context)
+        allowed = self.pbx.originate_contexts or (self.pbx.outbound_context,)
+        if context not in allowed:
+            raise BadRequest(f"field context must be one of: {', '.join(allowed)}")
+        return context
 
     async def originate(self, request):
         data = await _body(request)
-        ext = _text(data, "extension")
-        number = _text(data, "number")
+        ext = _extension(data, "extension")
+        number = _matching(data, "number", DIAL_NUMBER, "a number to dial (digits, * and #, optionally after +)")
+        context = self._context(data)
         variables = ["C2C=1", f"HOTLINE_NUMBER={number}", *_variables(data)]
         action = self._originate(
             self.pbx.agent_channel.format(extension=ext),
             _text(data, "caller_id", False, self.pbx.agent_caller_id.format(extension=ext)),
-            Context=_text(data, "context", False, self.pbx.outbound_context),
+            Context=context,
             Exten=number,
             Priority="1",
             Variable=variables,
@@ -273,16 +307,11 @@ class Api:
 
     async def spy(self, request):
         data = await _body(request)
-        supervisor = _text(data, "supervisor_extension")
+        supervisor = _extension(data, "supervisor_extension")
         mode = _text(data, "mode", False, "listen")
         if mode not in SPY_OPTIONS:
             raise BadRequest("mode must be one of listen, whisper, barge")
-        target = _text(data, "target_channel", False)
-        if not target:
-            target_ext = _text(data, "target_extension", False)
-            if not target_ext:
-                raise BadRequest("missing field: target_channel or target_extension")
-            target = self.pbx.spy_target.format(extension=target_ext)
+        target = self._spy_target(data)
         action = self._originate(
             self.pbx.supervisor_channel.format(extension=supervisor),
             self.pbx.supervisor_caller_id.format(extension=supervisor),
@@ -291,9 +320,23 @@ class Api:
         )
         return await self._action(action)
 
+    def _spy_target(self, data):
+        """A live channel of a centre phone, or the phone of a known extension: never anything else."""
+        target = _text(data, "target_channel", False)
+        if target:
+            if not self.state.is_agent_channel(target):
+                raise BadRequest("field target_channel must be a live channel of an agent's phone")
+            return target
+        if not data.get("target_extension"):
+            raise BadRequest("missing field: target_channel or target_extension")
+        target_ext = _extension(data, "target_extension")
+        if not self.state.is_known_extension(target_ext):
+            raise BadRequest("field target_extension: the bridge knows no agent with this extension")
+        return self.pbx.spy_target.format(extension=target_ext)
+
     async def pickup(self, request):
         data = await _body(request)
-        ext = _text(data, "extension")
+        ext = _extension(data, "extension")
         action = self._originate(
             self.pbx.agent_channel.format(extension=ext),
             self.pbx.agent_caller_id.format(extension=ext),
@@ -306,10 +349,9 @@ class Api:
         interface = _text(data, "interface", False)
         if interface:
             return interface
-        ext = _text(data, "extension", False)
-        if not ext:
+        if not data.get("extension"):
             raise BadRequest("missing field: interface")
-        return self.pbx.member_interface.format(extension=ext)
+        return self.pbx.member_interface.format(extension=_extension(data, "extension"))
 
     async def queue_add(self, request):
         data = await _body(request)
@@ -320,7 +362,7 @@ class Api:
         }
         state_interface = _text(data, "state_interface", False)
         if not state_interface and not data.get("interface") and self.pbx.member_state_interface:
-            state_interface = self.pbx.member_state_interface.format(extension=_text(data, "extension"))
+            state_interface = self.pbx.member_state_interface.format(extension=_extension(data, "extension"))
         if state_interface:
             action["StateInterface"] = state_interface
         member_name = _text(data, "member_name", False)
@@ -366,9 +408,9 @@ class Api:
 class HttpServer:
     """Runs the :class:`Api` on ``[http] host:port``."""
 
-    def __init__(self, http_config, pbx_config, ami, health):
+    def __init__(self, http_config, pbx_config, ami, state):
         self.config = http_config
-        self.api = Api(http_config, pbx_config, ami, health)
+        self.api = Api(http_config, pbx_config, ami, state)
         self._runner = None
         self.port = None
 

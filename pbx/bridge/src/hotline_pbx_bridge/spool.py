@@ -6,18 +6,26 @@ Two tables:
                  in a ``lane``: 1 (urgent) for ``ringing`` / ``answered``
                  events, what the operator's screen pop waits for; 0 for
                  the rest (hangups, agent states, CDRs);
-``dead_letter``  items Odoo refused as malformed (HTTP 400): kept for an
-                 administrator, never silently dropped.
+``dead_letter``  items Odoo refused as malformed (HTTP 400) or kept failing
+                 with a server error (HTTP 500) ``max_attempts`` times: kept
+                 on disk for an administrator, never silently dropped
+                 (``hotline-pbx-bridge --requeue-dead-letters`` puts them
+                 back), counted on ``/health`` and ``/metrics``.
 
-:class:`Spool` is the blocking store (each call is one short transaction);
-its ``a*`` methods run it in a worker thread.  :class:`Outbox` is what the AMI
-handlers write to: an urgent item is inserted at once, synchronously (one tiny
-WAL transaction, no thread hop) and wakes the urgent delivery lane; the other
-items are queued in memory and stored in order, in batches, by a single
-writer task in a worker thread.
+:class:`Spool` is the blocking store (each call is one short transaction,
+``synchronous=FULL``: a stored item survives a power loss; acknowledgements are
+not synced on their own, see ``_unsynced``).  Its ``a*``
+methods run it in the spool's own worker threads (one writing: items stored,
+acknowledged, buried; one reading), so the event loop (AMI reading, the HTTP
+API) never waits for the disk.  :class:`Outbox` is what the AMI handlers write
+to: items are queued in memory and stored in arrival order, in batches, by one
+writer task; a stored urgent item wakes the urgent delivery lane.
 """
 
 import asyncio
+import collections
+import concurrent.futures
+import contextlib
 import json
 import logging
 import sqlite3
@@ -37,7 +45,8 @@ CREATE TABLE IF NOT EXISTS outbox (
     created   REAL    NOT NULL,
     attempts  INTEGER NOT NULL DEFAULT 0,
     last_error TEXT,
-    lane      INTEGER NOT NULL DEFAULT 0
+    lane      INTEGER NOT NULL DEFAULT 0,
+    server_errors INTEGER NOT NULL DEFAULT 0
 );
 CREATE TABLE IF NOT EXISTS dead_letter (
     seq       INTEGER PRIMARY KEY,
@@ -79,12 +88,23 @@ class Spool:
         self._lock = threading.Lock()
         self._db = sqlite3.connect(self.path, timeout=5.0, isolation_level=None, check_same_thread=False)
         self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=NORMAL")
+        # FULL: WAL is synced at every commit; NORMAL could lose the last items on a power loss
+        self._db.execute("PRAGMA synchronous=FULL")
         self._db.executescript(SCHEMA)
         columns = {row[1] for row in self._db.execute("PRAGMA table_info(outbox)")}
         if "lane" not in columns:  # a spool written by an older bridge
             self._db.execute("ALTER TABLE outbox ADD COLUMN lane INTEGER NOT NULL DEFAULT 0")
+        if "server_errors" not in columns:
+            self._db.execute("ALTER TABLE outbox ADD COLUMN server_errors INTEGER NOT NULL DEFAULT 0")
         self._db.execute(INDEX)
+        # Reads on their own connection and thread: a delivery's look at the queue never waits for the
+        # fsync of items being stored (WAL readers take no lock).  Every write goes through the one
+        # connection above, in its one thread, so no write ever waits for another's lock.
+        self._reader_db = sqlite3.connect(self.path, timeout=5.0, isolation_level=None, check_same_thread=False)
+        self._reader_lock = threading.Lock()
+        # one thread storing, acknowledging and counting attempts; one reading
+        self._executor = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="hotline-spool-writer")
+        self._reader_executor = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="hotline-spool-reader")
 
     # -- blocking API -------------------------------------------------------
 
@@ -127,22 +147,62 @@ class Spool:
                 "ORDER BY seq LIMIT ?"
             )
             args = (limit,)
-        with self._lock:
-            rows = self._db.execute(sql, args).fetchall()
+        with self._reader_lock:
+            rows = self._reader_db.execute(sql, args).fetchall()
         return [SpoolItem(seq, kind, item_id, json.loads(data)) for seq, kind, item_id, data in rows]
 
     def ack(self, seqs):
-        """Odoo has them: remove from the queue."""
-        with self._lock, self._db:
+        """Odoo has them: remove from the queue (not synced on its own, see :meth:`_unsynced`)."""
+        with self._lock, self._unsynced():
             self._db.executemany("DELETE FROM outbox WHERE seq = ?", [(s,) for s in seqs])
 
-    def failed(self, seqs, error):
-        """Count a failed delivery attempt (the items stay queued)."""
-        with self._lock, self._db:
+    @contextlib.contextmanager
+    def _unsynced(self):
+        """A transaction committed without an fsync of its own.
+
+        Acknowledgements and attempt counters: lost on a power loss, they only mean an item delivered
+        twice, which Odoo ignores (idempotent on the item's id); the next stored item's sync covers them.
+        """
+        self._db.execute("PRAGMA synchronous=NORMAL")
+        try:
+            with self._db:
+                yield
+        finally:
+            self._db.execute("PRAGMA synchronous=FULL")
+
+    def failed(self, seqs, error, server_error=False):
+        """Count a failed delivery attempt (the items stay queued).
+
+        ``server_error``: Odoo failed on the items (HTTP 500), which counts toward the dead-letter
+        limit; Odoo being unavailable does not.  Returns the most server errors among the items.
+        """
+        bump = 1 if server_error else 0
+        with self._lock, self._unsynced():
             self._db.executemany(
-                "UPDATE outbox SET attempts = attempts + 1, last_error = ? WHERE seq = ?",
-                [(error[:500], s) for s in seqs],
+                "UPDATE outbox SET attempts = attempts + 1, server_errors = server_errors + ?, last_error = ? "
+                "WHERE seq = ?",
+                [(bump, error[:500], s) for s in seqs],
             )
+            marks = ",".join("?" * len(seqs))
+            row = self._db.execute(
+                f"SELECT MAX(server_errors) FROM outbox WHERE seq IN ({marks})", list(seqs)
+            ).fetchone()
+        return row[0] or 0
+
+    def requeue_dead_letters(self):
+        """Put every dead letter back at the end of the queue (after a fix in Odoo); how many."""
+        now = time.time()
+        with self._lock, self._db:
+            rows = self._db.execute("SELECT kind, payload FROM dead_letter ORDER BY seq").fetchall()
+            self._db.executemany(
+                "INSERT INTO outbox (kind, item_id, payload, created, lane) VALUES (?, ?, ?, ?, ?)",
+                [
+                    (kind, str(json.loads(data).get("id", "")), data, now, lane_of(kind, json.loads(data)))
+                    for kind, data in rows
+                ],
+            )
+            self._db.execute("DELETE FROM dead_letter")
+        return len(rows)
 
     def bury(self, seqs, reason):
         """Move items Odoo refused as malformed to the dead-letter table."""
@@ -159,58 +219,78 @@ class Spool:
                 self._db.execute("DELETE FROM outbox WHERE seq = ?", (seq,))
 
     def depth(self):
-        with self._lock:
-            return self._db.execute("SELECT COUNT(*) FROM outbox").fetchone()[0]
+        with self._reader_lock:
+            return self._reader_db.execute("SELECT COUNT(*) FROM outbox").fetchone()[0]
 
     def dead_count(self):
-        with self._lock:
-            return self._db.execute("SELECT COUNT(*) FROM dead_letter").fetchone()[0]
+        with self._reader_lock:
+            return self._reader_db.execute("SELECT COUNT(*) FROM dead_letter").fetchone()[0]
 
     def dead_letters(self, limit=100):
-        with self._lock:
-            rows = self._db.execute(
+        with self._reader_lock:
+            rows = self._reader_db.execute(
                 "SELECT seq, kind, item_id, payload, reason FROM dead_letter ORDER BY seq LIMIT ?",
                 (limit,),
             ).fetchall()
         return [{"seq": s, "kind": k, "id": i, "payload": json.loads(p), "reason": r} for s, k, i, p, r in rows]
 
+    def stats(self):
+        """``(depth, dead letters, creation time of the oldest queued item or None)``."""
+        with self._reader_lock:
+            depth, oldest = self._reader_db.execute("SELECT COUNT(*), MIN(created) FROM outbox").fetchone()
+            dead = self._reader_db.execute("SELECT COUNT(*) FROM dead_letter").fetchone()[0]
+        return depth, dead, oldest
+
     def close(self):
+        self._executor.shutdown(wait=True)
+        self._reader_executor.shutdown(wait=True)
+        with self._reader_lock:
+            self._reader_db.close()
         with self._lock:
             self._db.close()
 
-    # -- async wrappers -----------------------------------------------------
+    # -- async wrappers: the spool's own thread, never the event loop ---------
+
+    def _in_thread(self, method, *args):
+        return asyncio.get_running_loop().run_in_executor(self._executor, method, *args)
+
+    def _in_reader(self, method, *args):
+        return asyncio.get_running_loop().run_in_executor(self._reader_executor, method, *args)
 
     async def aappend(self, items):
-        await asyncio.to_thread(self.append, items)
+        await self._in_thread(self.append, items)
 
     async def ahead(self, limit, lane=None):
-        return await asyncio.to_thread(self.head, limit, lane)
+        return await self._in_reader(self.head, limit, lane)
 
     async def aack(self, seqs):
-        await asyncio.to_thread(self.ack, seqs)
+        await self._in_thread(self.ack, seqs)
 
-    async def afailed(self, seqs, error):
-        await asyncio.to_thread(self.failed, seqs, error)
+    async def afailed(self, seqs, error, server_error=False):
+        return await self._in_thread(self.failed, seqs, error, server_error)
 
     async def abury(self, seqs, reason):
-        await asyncio.to_thread(self.bury, seqs, reason)
+        await self._in_thread(self.bury, seqs, reason)
 
     async def adepth(self):
-        return await asyncio.to_thread(self.depth)
+        return await self._in_reader(self.depth)
 
     async def adead_count(self):
-        return await asyncio.to_thread(self.dead_count)
+        return await self._in_reader(self.dead_count)
+
+    async def astats(self):
+        return await self._in_reader(self.stats)
 
 
 class Outbox:
     """In-order, non-blocking entry to the spool for the event handlers.
 
-    Urgent items (:func:`lane_of`) are inserted synchronously and wake
-    ``urgent``; the others go through the writer task and wake ``stored``.
-    Ordinary items still waiting for the writer when an urgent item is
-    inserted get a later ``seq`` than it, so they are delivered after it (a
-    delay of one fast POST; a call's ringing -> answered -> hangup order is
-    unaffected).
+    ``put`` only queues in memory; the writer task stores the queue in the
+    spool's thread, in arrival order, and then wakes ``urgent`` (when urgent
+    items were among them) and ``stored``.  An urgent item is also kept in
+    ``fresh`` and wakes ``urgent`` at once: the urgent lane may send it to Odoo
+    while it is being stored (see ``odoo.Deliverer``), so the screen pop never
+    waits for the disk's sync.
     """
 
     def __init__(self, spool):
@@ -218,26 +298,20 @@ class Outbox:
         self.stored = asyncio.Event()  # set whenever new items reached the spool
         self.urgent = asyncio.Event()  # set whenever new urgent items reached the spool
         self._pending = []
-        self._pending_urgent = 0  # urgent items waiting in _pending (the direct insert failed)
         self._wake = asyncio.Event()
         self._idle = asyncio.Event()
         self._idle.set()
         self._running = False
+        self.last_error = ""  # why the last write to the spool failed ("" once one succeeds)
+        self.fresh = collections.deque()  # urgent (kind, payload) put and maybe not stored yet
 
     def put(self, kind, payload):
-        if not self._pending_urgent and lane_of(kind, payload) == URGENT:
-            try:
-                self.spool.append([(kind, payload)])
-            except Exception:
-                _logger.exception("cannot write an urgent item to the spool; queued for the writer")
-            else:
-                self.urgent.set()
-                return
-        if lane_of(kind, payload) == URGENT:
-            self._pending_urgent += 1  # later urgent items queue behind it: their order is kept
         self._pending.append((kind, payload))
         self._idle.clear()
         self._wake.set()
+        if lane_of(kind, payload) == URGENT:
+            self.fresh.append((kind, payload))
+            self.urgent.set()
 
     def put_all(self, items):
         for kind, payload in items:
@@ -263,14 +337,14 @@ class Outbox:
             batch, self._pending = self._pending, []
             try:
                 await self.spool.aappend(batch)
-            except Exception:
+            except Exception as exc:
                 _logger.exception("cannot write %d item(s) to the spool; retrying", len(batch))
+                self.last_error = f"{exc.__class__.__name__}: {exc}"
                 self._pending[:0] = batch
                 await asyncio.sleep(1.0)
                 continue
-            urgent = sum(1 for kind, payload in batch if lane_of(kind, payload) == URGENT)
-            if urgent:
-                self._pending_urgent = max(0, self._pending_urgent - urgent)
+            self.last_error = ""
+            if any(lane_of(kind, payload) == URGENT for kind, payload in batch):
                 self.urgent.set()
             self.stored.set()
         self._idle.set()
