@@ -10,12 +10,16 @@
     "data": [
         "security/ir.model.access.csv",
         "security/hotline_case_security.xml",
+        "security/hotline_component_security.xml",
         "data/ir_sequence_data.xml",
         "data/mail_message_subtype_data.xml",
         "data/ir_config_parameter_data.xml",
         "data/hotline_sla_policy_data.xml",
         "data/ir_cron_data.xml",
+        "data/hotline_component_type_data.xml",
         "views/hotline_case_views.xml",
+        "views/hotline_case_map_views.xml",
+        "views/hotline_component_views.xml",
         "views/hotline_routing_rule_views.xml",
         "views/hotline_sla_policy_views.xml",
         "views/hotline_case_supervision_views.xml",
@@ -25,14 +29,18 @@
         "views/hotline_case_wizard_views.xml",
         "views/hotline_case_export_views.xml",
         "views/hotline_case_menus.xml",
+        "views/hotline_component_menus.xml",
         "views/hotline_case_portal_templates.xml",
+        "views/hotline_component_portal_templates.xml",
     ],
     "demo": [
         "demo/hotline_case_demo.xml",
+        "demo/hotline_component_demo.xml",
     ],
     "assets": {
         "web.assets_backend": [
             "hotline_case/static/src/js/**/*",
+            "hotline_case/static/src/map/**/*",
         ],
         "web.assets_tests": [
             "hotline_case/static/src/tests/tours/**/*",

@@ -19,11 +19,15 @@
         "views/hotline_evaluation_views.xml",
         "views/res_config_settings_views.xml",
         "views/hotline_report_export_views.xml",
+        "views/hotline_report_case_heat_views.xml",
         "report/hotline_evaluation_ranking_report.xml",
         "data/hotline_dashboard.xml",
         "views/hotline_reports_menus.xml",
     ],
     "assets": {
+        "web.assets_backend": [
+            "hotline_reports/static/src/heat_map/**/*",
+        ],
         "web.assets_tests": [
             "hotline_reports/static/src/tests/tours/**/*",
         ],

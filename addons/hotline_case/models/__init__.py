@@ -5,9 +5,13 @@ from . import (
     hotline_case_portal,
     hotline_case_stage_log,
     hotline_case_supervision,
+    hotline_component,
+    hotline_component_type,
     hotline_routing_rule,
     hotline_sla_policy,
     hotline_working_time,
+    ir_actions_act_window_view,
+    ir_ui_view,
     res_config_settings,
     res_partner,
 )

@@ -34,6 +34,16 @@ STATES = [
     ("cancel", "Voided"),
 ]
 OPEN_STATES = ("new", "accepted", "assigned", "in_progress", "feedback", "return_visit")
+# Colours of the cases on the map, by state (overdue: red, due soon: orange, before the state's colour).
+MAP_COLORS = {
+    "new": "blue",
+    "accepted": "blue",
+    "assigned": "violet",
+    "in_progress": "violet",
+    "feedback": "teal",
+    "return_visit": "teal",
+    "done": "green",
+}
 HANDLING_STATES = ("assigned", "in_progress")
 # Changed only by the workflow methods and the deadline cron (DESIGN.md, "Integrity"): a direct
 # write by anyone but the superuser is refused, whatever the client (web, RPC, import).
@@ -132,6 +142,21 @@ class HotlineCase(models.Model):
     address = fields.Char(tracking=True)
     latitude = fields.Float(digits=(10, 7), groups="hotline_base.group_hotline_operator")
     longitude = fields.Float(digits=(10, 7), groups="hotline_base.group_hotline_operator")
+    component_type_id = fields.Many2one(
+        "hotline.component.type", string="Component / Event Type", index=True, tracking=True, ondelete="restrict"
+    )
+    component_id = fields.Many2one(
+        "hotline.component",
+        string="Component",
+        index=True,
+        tracking=True,
+        ondelete="restrict",
+        domain="[('state', '!=', 'removed')]"
+        " + ([('type_id', 'child_of', component_type_id)] if component_type_id else [])",
+    )
+    component_several_open_cases = fields.Boolean(
+        related="component_id.has_several_open_cases", string="Component With Several Open Cases"
+    )
     summary = fields.Char(required=True, tracking=True)
     description = fields.Html(string="Details", sanitize_style=True)
     priority = fields.Selection(PRIORITIES, required=True, default="0", tracking=True)
@@ -407,7 +432,7 @@ class HotlineCase(models.Model):
         for case in self:
             case.reporter_count = 1 + counts.get(case, 0)
 
-    @api.depends("caller_phone", "address", "category_id", "reported_at", "duplicate_of_id")
+    @api.depends("caller_phone", "address", "category_id", "component_id", "reported_at", "duplicate_of_id")
     def _compute_possible_duplicate_ids(self):
         for case in self:
             domain = case._get_duplicate_domain()
@@ -472,6 +497,30 @@ class HotlineCase(models.Model):
             self.caller_name = partner.name
         if not self.caller_phone:
             self.caller_phone = partner.mobile or partner.phone
+
+    @api.onchange("component_id")
+    def _onchange_component_id(self):
+        component = self.component_id
+        if not component:
+            return
+        self.component_type_id = component.type_id
+        if not (self.latitude or self.longitude):
+            self.latitude, self.longitude = component.latitude, component.longitude
+        self.address = self.address or component.address
+        self.district_id = self.district_id or component.district_id
+        self._hotline_route_by_component()
+
+    @api.onchange("component_type_id")
+    def _onchange_component_type_id(self):
+        if self.component_id and self.component_id.type_id != self.component_type_id:
+            self.component_id = False
+        self._hotline_route_by_component()
+
+    def _hotline_route_by_component(self):
+        """On the registration form: show the owner the case will go to (the operator may still change it)."""
+        department = self._hotline_component_department()
+        if department and self.state == "new":
+            self.department_id = department
 
     @api.onchange("assist_department_ids", "department_id")
     def _onchange_assist_department_ids(self):
@@ -1187,14 +1236,30 @@ class HotlineCase(models.Model):
         return "\n".join(parts)
 
     def _hotline_find_department(self):
-        """The handling department: the first matching routing rule, else the category's default."""
+        """The handling department: the component's (or the type's) owner, then the first matching routing
+        rule, else the category's default."""
         self.ensure_one()
+        owner = self._hotline_component_department()
+        if owner:
+            return owner
         # sudo: routing is configuration the operator applies without needing to read it
         rule = self.env["hotline.routing.rule"].sudo()._find_rule(self)
         if rule:
             return rule.department_id.sudo(False)
         if self.category_id:
             return self.category_id._hotline_default_department()
+        return self.env["hotline.department"]
+
+    def _hotline_component_department(self):
+        """The owner of the case's component, else of its component or event type (or of the type's class)."""
+        self.ensure_one()
+        # sudo: the owner is routing configuration, read even where the operator may not read the department
+        component = self.component_id.sudo()
+        if component.department_id:
+            return component.department_id.sudo(False)
+        component_type = (self.component_type_id or component.type_id).sudo()
+        if component_type:
+            return component_type._hotline_owner_department().sudo(False)
         return self.env["hotline.department"]
 
     def _hotline_log_department(self, event, department, reason=False, to_department=False):
@@ -1666,7 +1731,8 @@ class HotlineCase(models.Model):
             return 30
 
     def _get_duplicate_domain(self):
-        """Cases that may report the same problem: same caller phone, or same address and category."""
+        """Cases that may report the same problem: same caller phone, same address and category, or an open
+        case on the same component."""
         self.ensure_one()
         days = self._hotline_duplicate_days()
         if not days or self.duplicate_of_id:
@@ -1678,6 +1744,8 @@ class HotlineCase(models.Model):
             criteria.append([("caller_phone_normalized", "=", normalized)])
         if address and self.category_id:
             criteria.append([("address", "=ilike", address), ("category_id", "=", self.category_id.id)])
+        if self.component_id:
+            criteria.append([("component_id", "=", self.component_id._origin.id), ("state", "in", OPEN_STATES)])
         if not criteria:
             return []
         reported_at = self.reported_at or fields.Datetime.now()
@@ -1710,3 +1778,101 @@ class HotlineCase(models.Model):
         if domain and self._origin.id:
             domain = expression.AND([domain, [("id", "!=", self._origin.id)]])
         return domain
+
+    # ------------------------------------------------------------
+    # BUSINESS: the map
+    # ------------------------------------------------------------
+
+    @api.model
+    def hotline_map_data(self, domain, limit=20000, groupby=None):
+        """Markers for the map view: ``[id, lat, lon, colour]`` of the located cases of ``domain`` (search
+        panel included) the user may read; the popup's texts come with ``hotline_map_popup`` on a click.
+        Grouped by a stored many2one or selection field (the search's first grouping), each marker also
+        carries its group's value and ``groups`` lists ``[value, label]``.
+
+        One query on the columns the markers need: 10,000 cases must come in a fraction of a second.
+        """
+        self._check_map_access()
+        limit = max(1, min(int(limit or 20000), 50000))
+        located = ["|", ("latitude", "!=", 0), ("longitude", "!=", 0)]
+        group_field = self._hotline_map_group_field(groupby)
+        self.flush_model(
+            ["latitude", "longitude", "state", "overdue_state", *([group_field.name] if group_field else [])]
+        )
+        query = self._search(expression.AND([domain or [], located]), limit=limit)
+        query.order = None  # any order: sorting would make the planner walk the primary key over every case
+        table = self._table
+        rows = self.env.execute_query(
+            query.select(
+                SQL.identifier(table, "id"),
+                SQL("round(%s, 6)::float8", SQL.identifier(table, "latitude")),
+                SQL("round(%s, 6)::float8", SQL.identifier(table, "longitude")),
+                self._hotline_map_color_sql(),
+                *([SQL.identifier(table, group_field.name)] if group_field else []),
+            )
+        )
+        # the rows are the markers: no Python per case
+        result = {"markers": rows, "truncated": len(rows) >= limit}
+        if group_field:
+            result["groups"] = self._hotline_map_group_labels(group_field, {row[4] for row in rows})
+        return result
+
+    @api.model
+    def _hotline_map_group_field(self, groupby):
+        """The field of the search's first grouping when the map can colour by it (stored, readable)."""
+        name = (groupby or [""])[0].split(":")[0] if isinstance(groupby, list | tuple) else ""
+        field = self._fields.get(name)
+        if not field or not field.store or field.type not in ("many2one", "selection"):
+            return None
+        if field.groups and not self.env.user.has_groups(field.groups):
+            return None
+        return field
+
+    @api.model
+    def _hotline_map_group_labels(self, field, values):
+        if field.type == "selection":
+            labels = dict(field._description_selection(self.env))
+        else:
+            records = self.env[field.comodel_name].browse(value for value in values if value)
+            labels = {record.id: record.display_name for record in records._filtered_access("read")}
+        groups = [[value, labels.get(value) or (_("None") if not value else str(value))] for value in values]
+        return sorted(groups, key=lambda group: group[1])
+
+    def hotline_map_popup(self):
+        """What a marker's popup shows: number, summary, status, deadline."""
+        self._check_map_access()
+        labels = dict(self._fields["state"]._description_selection(self.env))
+        return [
+            {
+                "id": case.id,
+                "title": case.name,
+                "subtitle": case.summary or "",
+                "state_label": labels.get(case.state, case.state),
+                "deadline": fields.Datetime.to_string(case.deadline)
+                if case.deadline and case.state in OPEN_STATES
+                else False,
+                "overdue": case.overdue_state == "overdue" and case.state in OPEN_STATES,
+            }
+            for case in self
+        ]
+
+    @api.model
+    def _check_map_access(self):
+        if not self.env.user.has_group("hotline_base.group_hotline_operator"):
+            raise AccessError(_("Only the hotline centre sees cases on the map."))
+
+    @api.model
+    def _hotline_map_color_sql(self):
+        """A marker's colour: red overdue, orange due soon, else by state (MAP_COLORS)."""
+        state = SQL.identifier(self._table, "state")
+        overdue_state = SQL.identifier(self._table, "overdue_state")
+        open_states = SQL(", ").join(SQL("%s", name) for name in OPEN_STATES)
+        by_state = SQL(" ").join(SQL("WHEN %s = %s THEN %s", state, name, color) for name, color in MAP_COLORS.items())
+        return SQL(
+            "CASE WHEN %(state)s IN (%(open)s) AND %(overdue)s = 'overdue' THEN 'red'"
+            " WHEN %(state)s IN (%(open)s) AND %(overdue)s = 'warning' THEN 'orange' %(by_state)s ELSE 'grey' END",
+            state=state,
+            open=open_states,
+            overdue=overdue_state,
+            by_state=by_state,
+        )

@@ -6,3 +6,4 @@ from . import hotline_report_agent
 from . import hotline_report_department
 from . import res_config_settings
 from . import hotline_report_export
+from . import hotline_report_case_heat
