@@ -11,6 +11,9 @@
 #   HOTLINE_BENCH_SKIP_TELEPHONY=1  skip scripts/bench_telephony.sh (database hotline_bench_telephony)
 #   HOTLINE_BENCH_SKIP_KB=1  skip scripts/bench_kb.sh (database hotline_bench_kb, 100,000 articles)
 #   HOTLINE_BENCH_SKIP_REPORTS=1  skip scripts/bench_reports.sh (database hotline_bench_reports, cases and 3,000,000 calls)
+#   HOTLINE_BENCH_SKIP_SMS=1  skip scripts/bench_sms.sh (10,000 texts through Kannel)
+#   HOTLINE_BENCH_SKIP_OPEN311=1  skip scripts/bench_open311.sh (GET requests over 1,000,000 cases)
+#   HOTLINE_BENCH_SKIP_COMPONENTS=1  skip scripts/bench_components.sh (find_nearby among 1,000,000 components, case map data)
 source "$(dirname "$0")/lib.sh"
 load_setup
 DB="${HOTLINE_BENCH_DB:-hotline_bench}"
@@ -67,3 +70,11 @@ if [ -z "${HOTLINE_BENCH_SKIP_REPORTS:-}" ]; then
     bash "$ROOT/scripts/bench_reports.sh"
 fi
 if [ -z "${HOTLINE_BENCH_SKIP_SMS:-}" ]; then say "SMS gateway benchmark (10,000 texts through Kannel)"; bash "$ROOT/scripts/bench_sms.sh"; fi
+if [ -z "${HOTLINE_BENCH_SKIP_OPEN311:-}" ]; then
+    say "Open311 benchmark (GET requests over 1,000,000 cases with a date window)"
+    bash "$ROOT/scripts/bench_open311.sh"
+fi
+if [ -z "${HOTLINE_BENCH_SKIP_COMPONENTS:-}" ]; then
+    say "Components and map benchmark (find_nearby among 1,000,000 components, map data for 10,000 open cases)"
+    bash "$ROOT/scripts/bench_components.sh"
+fi
