@@ -26,10 +26,18 @@ and Odoo within 0.5 s of a ring (the floor without queueing). ``--bridge-only N`
 into the bridge with a fake Odoo (the bridge's share of the latency). The first ``--warmup``
 calls of each run are not counted. Also reports Odoo's own time for ``POST
 /hotline/pbx/event`` (from its request log). Writes ``var/bench/telephony_screen_pop.json``.
+
+Odoo serves as in production (``--workers 2``: HTTP worker processes and the gevent websocket
+process, as scripts/run.sh). The baseline, measured in the same run on the same server: a
+one-record committing RPC (the web client's ``/web/dataset/call_kw`` creating a
+``res.partner.category`` as ``admin``), ``--rpc`` times one after the other right before each
+load run ("alone") and one every 0.5 s during it ("during"); the records are deleted at the end.
+Each run reports its screen-pop p95 as a multiple of the RPC's p95 (target: at most 3x at 2 calls/s).
 """
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import re
@@ -49,6 +57,7 @@ from benchlib import machine_facts  # noqa: E402
 from telephony_ami import AmiStreamServer, call_template, make_call, paced_timeline, run_epoch  # noqa: E402
 from telephony_support import (  # noqa: E402
     FakeOdoo,
+    OdooRpc,
     http_json,
     load_average,
     start_bridge,
@@ -58,6 +67,8 @@ from telephony_support import (  # noqa: E402
 )
 
 KNOWN_CALLER = "13800138000"
+RPC_MODEL = "res.partner.category"
+RPC_PREFIX = "bench-rpc-"
 # werkzeug's request line as Odoo logs it: ... "POST /hotline/pbx/event HTTP/1.1" 200 - <queries> <sql s> <other s>
 REQUEST_RE = re.compile(r'"POST (/hotline/pbx/(?:event|cdr)) HTTP/1\.\d" (\d{3}) - (\d+) ([\d.]+) ([\d.]+)')
 
@@ -149,6 +160,46 @@ def database_facts(dsn):
     return token, partners, {"calls_before": calls, "cases": cases}
 
 
+class RpcProbe:
+    """The baseline: a one-record committing RPC (``create`` through ``/web/dataset/call_kw``), timed."""
+
+    def __init__(self, url, database, login="admin", password="admin"):
+        self.rpc = OdooRpc(url, database, login, password)
+        self.count = 0
+
+    def once(self):
+        self.count += 1
+        started = time.perf_counter()
+        self.rpc.create(RPC_MODEL, {"name": f"{RPC_PREFIX}{os.getpid()}-{self.count}"})
+        return time.perf_counter() - started
+
+    def alone(self, samples):
+        """``samples`` RPCs one after the other, after as many to warm every worker up (dropped)."""
+        for _warm in range(samples):
+            self.once()
+        return [self.once() for _sample in range(samples)]
+
+    async def during(self, stop, every=0.5):
+        """One RPC every ``every`` seconds until ``stop`` is set, alongside the calls."""
+        seconds = []
+        while not stop.is_set():
+            seconds.append(await asyncio.to_thread(self.once))
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), every)
+        return seconds
+
+
+def delete_rpc_records(dsn):
+    with psycopg2.connect(**dsn) as conn, conn.cursor() as cr:
+        cr.execute("DELETE FROM res_partner_category WHERE name->>'en_US' LIKE %s", (RPC_PREFIX + "%",))
+
+
+def ratio(latency, baseline):
+    if not latency or not baseline:
+        return None
+    return round(latency["p95_ms"] / baseline["p95_ms"], 1)
+
+
 def make_calls(count, warmup):
     template = call_template()
     epoch = run_epoch()
@@ -189,7 +240,8 @@ async def bridge_only_run(count, interval, warmup, workdir):
     }
 
 
-async def one_run(label, count, interval, warmup, odoo_url, token, partners, listener, workdir, poisson):
+async def one_run(label, count, interval, warmup, odoo_url, token, partners, listener, workdir, poisson, probe, rpcs):
+    rpc_alone = await asyncio.to_thread(probe.alone, rpcs)
     template, calls = make_calls(count, warmup)
     timeline = paced_timeline(calls, interval, poisson_seed=12319 if poisson else None)
     server = AmiStreamServer(template, timeline, burst=0.001)
@@ -198,15 +250,20 @@ async def one_run(label, count, interval, warmup, odoo_url, token, partners, lis
     bridge, http_port = await asyncio.to_thread(start_bridge, folder, port, odoo_url, token)
     depths = []
     watcher = asyncio.create_task(watch_spool(http_port, depths))
+    stop_rpcs = asyncio.Event()
+    rpc_during = asyncio.create_task(probe.during(stop_rpcs))
     try:
         await asyncio.wait_for(server.done.wait(), count * interval + 120)
+        stop_rpcs.set()
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline and not all(call.linkedid in listener.pops for call in calls):
             await asyncio.sleep(0.2)
     finally:
+        stop_rpcs.set()
         watcher.cancel()
         await asyncio.to_thread(bridge.stop)
         await server.stop()
+    rpc_alone, rpc_during = summary_ms(rpc_alone), summary_ms(await rpc_during)
     latencies, missing, misrouted = [], [], 0
     for call in calls[warmup:]:
         pop = listener.pops.get(call.linkedid)
@@ -227,11 +284,15 @@ async def one_run(label, count, interval, warmup, odoo_url, token, partners, lis
         "concurrent_calls": round(5.0 / interval, 1),
         "ami_events_per_s": round(len(template.messages) / interval),
         "latency": summary_ms(latencies),
+        "rpc_alone": rpc_alone,
+        "rpc_during": rpc_during,
         "missing": len(missing),
         "misrouted": misrouted,
         "spool_depth_max": max(depths, default=None),
         "spool_depth_mean": round(sum(depths) / len(depths), 1) if depths else None,
     }
+    result["p95_to_rpc_alone"] = ratio(result["latency"], rpc_alone)
+    result["p95_to_rpc_during"] = ratio(result["latency"], rpc_during)
     return result
 
 
@@ -274,11 +335,14 @@ async def main_async(args):
     facts["load_before"] = load_average()
     workdir = Path(tempfile.mkdtemp(prefix="bench-screen-pop-"))
     log_path = workdir / "odoo.log"
-    odoo, odoo_url = await asyncio.to_thread(start_odoo, args.odoo_cmd, args.db, log_path, ["--log-level=info"])
+    odoo, odoo_url = await asyncio.to_thread(
+        start_odoo, args.odoo_cmd, args.db, log_path, ["--log-level=info"], args.workers
+    )
     listener = BusListener(dsn)
     listener.start()
     runs = []
     try:
+        probe = await asyncio.to_thread(RpcProbe, odoo_url, args.db)
         gaps = [float(gap) for gap in str(args.interval).split(",") if gap.strip()]
         plan = [(f"load {1 / gap:g} call/s", args.calls, gap, True) for gap in gaps]
         if args.isolated:
@@ -286,7 +350,18 @@ async def main_async(args):
         for label, count, interval, poisson in plan:
             offset = log_path.stat().st_size
             run = await one_run(
-                label, count, interval, args.warmup, odoo_url, token, partners, listener, workdir, poisson
+                label,
+                count,
+                interval,
+                args.warmup,
+                odoo_url,
+                token,
+                partners,
+                listener,
+                workdir,
+                poisson,
+                probe,
+                args.rpc,
             )
             run["odoo_request"] = odoo_request_times(log_path, offset)
             runs.append(run)
@@ -294,11 +369,14 @@ async def main_async(args):
             print(
                 f"[{label}] {count} calls, one every {interval} s: p50 {latency.get('p50_ms')} ms, "
                 f"p95 {latency.get('p95_ms')} ms, p99 {latency.get('p99_ms')} ms, max {latency.get('max_ms')} ms; "
-                f"missing {run['missing']}, misrouted {run['misrouted']}; Odoo /event: {run['odoo_request']}"
+                f"missing {run['missing']}, misrouted {run['misrouted']}; Odoo /event: {run['odoo_request']}; "
+                f"RPC alone {run['rpc_alone']}, during {run['rpc_during']}: p95 = {run['p95_to_rpc_alone']}x the RPC "
+                f"alone, {run['p95_to_rpc_during']}x during"
             )
     finally:
         listener.close()
         await asyncio.to_thread(odoo.stop)
+        await asyncio.to_thread(delete_rpc_records, dsn)
     if args.bridge_only:
         fastest = min(float(gap) for gap in str(args.interval).split(",") if gap.strip())
         run = await bridge_only_run(args.bridge_only, fastest, args.warmup, workdir)
@@ -308,7 +386,8 @@ async def main_async(args):
         "db": args.db,
         "database": facts,
         "runs": runs,
-        "target_p95_ms": 150,
+        "workers": args.workers,
+        "target_p95_to_rpc": 3,
         "machine": dict(machine_facts(), load_after=load_average()),
     }
 
@@ -318,14 +397,16 @@ def main(argv=None):
     parser.add_argument("--calls", type=int, default=200)
     parser.add_argument(
         "--interval",
-        default="1,0.5",
-        help="mean seconds between call starts (random arrivals), one load run per value (default 1,0.5)",
+        default="0.5",
+        help="mean seconds between call starts (random arrivals), one load run per value (default 0.5: 2 calls/s)",
     )
     parser.add_argument("--isolated", type=int, default=30, help="calls of the one-at-a-time run, 2 s apart (0: none)")
     parser.add_argument("--warmup", type=int, default=5)
     parser.add_argument(
         "--bridge-only", type=int, default=60, help="calls of a run with a fake Odoo: the bridge's share (0: none)"
     )
+    parser.add_argument("--workers", type=int, default=2, help="Odoo's HTTP workers (0: threaded); default 2")
+    parser.add_argument("--rpc", type=int, default=40, help="baseline RPCs timed alone before each run")
     parser.add_argument("--db", default=os.environ.get("BENCH_DB", "hotline_bench"))
     parser.add_argument("--odoo-cmd", default=os.environ.get("HOTLINE_ODOO_CMD"))
     args = parser.parse_args(argv)

@@ -92,8 +92,12 @@ def write_result(name, data):
     return path
 
 
-def http_json(url, timeout=3):
-    with urllib.request.urlopen(url, timeout=timeout) as response:
+BRIDGE_HTTP_TOKEN = "bench-http-token"  # the bridge's [http] token: /health details need it
+
+
+def http_json(url, timeout=3, token=BRIDGE_HTTP_TOKEN):
+    request = urllib.request.Request(url, headers={"Authorization": f"Bearer {token}"} if token else {})
+    with urllib.request.urlopen(request, timeout=timeout) as response:
         return json.load(response)
 
 
@@ -196,7 +200,7 @@ def start_bridge(workdir, ami_port, odoo_url, odoo_token, log_level="INFO", batc
                     "retry_min": 0.2,
                     "retry_max": 2,
                 },
-                "http": {"host": "127.0.0.1", "port": http_port, "token": "bench-http-token"},
+                "http": {"host": "127.0.0.1", "port": http_port, "token": BRIDGE_HTTP_TOKEN},
                 "spool": {"path": str(workdir / "spool.sqlite3")},
                 "log": {"level": log_level},
             }
@@ -221,8 +225,10 @@ def start_bridge(workdir, ami_port, odoo_url, odoo_token, log_level="INFO", batc
     return child, http_port
 
 
-def start_odoo(odoo_cmd, database, log_path, extra=()):
-    """The real Odoo serving ``database`` on a free port (threaded, no cron); ``(Child, url)``."""
+def start_odoo(odoo_cmd, database, log_path, extra=(), workers=2):
+    """The real Odoo serving ``database`` on free ports, as in production (scripts/run.sh): ``workers``
+    HTTP worker processes and the gevent (websocket) process, no cron; ``workers=0``: threaded.
+    Returns ``(Child, url)``."""
     port = free_port()
     command = [
         *shlex.split(odoo_cmd),
@@ -230,10 +236,12 @@ def start_odoo(odoo_cmd, database, log_path, extra=()):
         database,
         f"--http-port={port}",
         "--http-interface=127.0.0.1",
-        "--workers=0",
+        f"--workers={workers}",
         "--max-cron-threads=0",
         *extra,
     ]
+    if workers:
+        command.append(f"--gevent-port={free_port()}")
     child = Child(command, log_path)
     url = f"http://127.0.0.1:{port}"
 
@@ -247,6 +255,32 @@ def start_odoo(odoo_cmd, database, log_path, extra=()):
 
     wait_until(healthy, 180, interval=0.5, what="Odoo to serve")
     return child, url
+
+
+class OdooRpc:
+    """JSON-RPC as the web client speaks it (a session cookie, ``/web/dataset/call_kw``)."""
+
+    def __init__(self, url, database, login, password):
+        self.url = url
+        self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor())
+        self.call("/web/session/authenticate", {"db": database, "login": login, "password": password})
+
+    def call(self, path, params):
+        body = json.dumps({"jsonrpc": "2.0", "method": "call", "id": 1, "params": params}).encode()
+        request = urllib.request.Request(
+            self.url + path, data=body, headers={"Content-Type": "application/json"}, method="POST"
+        )
+        with self.opener.open(request, timeout=30) as response:
+            answer = json.load(response)
+        if answer.get("error"):
+            raise RuntimeError(f"{path}: {answer['error'].get('data', {}).get('message') or answer['error']}")
+        return answer.get("result")
+
+    def create(self, model, values):
+        """One record created (the request commits it); returns its id."""
+        return self.call(
+            f"/web/dataset/call_kw/{model}/create", {"model": model, "method": "create", "args": [values], "kwargs": {}}
+        )
 
 
 # -- a fake Odoo ---------------------------------------------------------------------------

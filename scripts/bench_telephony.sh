@@ -1,13 +1,17 @@
 #!/usr/bin/env bash
 # Telephony benchmarks, written into docs/BENCHMARKS.md "## Telephony":
-#   1. screen-pop latency: AMI AgentCalled -> bus notification committed (real Odoo + bridge)
+#   1. screen-pop latency: AMI AgentCalled -> bus notification committed (real Odoo served as in
+#      production: 2 HTTP workers + the gevent process; the bridge), against a one-record committing
+#      RPC on the same server in the same run
 #   2. bridge event throughput: 500 concurrent calls' AMI stream, fake Odoo (no database)
 #   3. Master.csv import of 200,000 rows through the hotline.cdr.import wizard vs a bare COPY
 #
 #   BENCH_DB               database with hotline_telephony and its demo data (default hotline_bench_telephony;
-#                          created with the odoo command of scripts/lib.sh when it lacks hotline_telephony)
+#                          created with the odoo command of scripts/lib.sh when it lacks hotline_telephony:
+#                          demo data from odoo.conf's without_demo = False; on Odoo 18's command line
+#                          --without-demo=False would name a module list, i.e. no demo data)
 #   BENCH_UPDATE=1         update the hotline addons of BENCH_DB first (after code changes)
-#   BENCH_SCREEN_POP_ARGS  e.g. "--calls 200 --interval 1,0.5 --isolated 30 --bridge-only 60" (the defaults)
+#   BENCH_SCREEN_POP_ARGS  e.g. "--calls 200 --interval 0.5 --isolated 30 --bridge-only 60 --workers 2" (the defaults)
 #   BENCH_BRIDGE_ARGS      default "--calls 500 --waves 2 --rate 1000 --probe-rates 2000,4000"
 #   BENCH_IMPORT_ARGS      default "--rows 200000 --days 30"
 #   BENCH_ONLY             a subset of "screen_pop bridge cdr_import" (default: all three)
@@ -33,6 +37,8 @@ if [ -n "$needs_db" ]; then
         say "Installing hotline_telephony with demo data into '$DB' (a few minutes)"
         "${odoo[@]}" -d "$DB" -i hotline_telephony --stop-after-init --max-cron-threads=0 \
             --log-level=warn >> "$log" 2>&1 || die "installing hotline_telephony failed: see $log"
+        demo="$("${psql[@]}" -d "$DB" -Atc "SELECT count(*) FROM hotline_pbx WHERE active AND token IS NOT NULL")"
+        [ "${demo:-0}" -gt 0 ] || die "'$DB' was installed without demo data (no PBX with a token): check without_demo in odoo.conf"
     elif [ -n "${BENCH_UPDATE:-}" ]; then
         say "Updating the hotline addons of '$DB'"
         "${odoo[@]}" -d "$DB" -u hotline_base --stop-after-init --max-cron-threads=0 --log-level=warn >> "$log" 2>&1 \

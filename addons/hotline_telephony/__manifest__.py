@@ -9,9 +9,12 @@
     "depends": ["hotline_case", "bus", "web"],
     "external_dependencies": {"python": ["requests"]},
     "data": [
+        "security/hotline_pbx_bridge_security.xml",
         "security/ir.model.access.csv",
         "security/hotline_telephony_security.xml",
         "data/ir_config_parameter_data.xml",
+        "data/hotline_pbx_bridge_user_data.xml",
+        "data/ir_cron_data.xml",
         "views/hotline_pbx_views.xml",
         "views/hotline_call_views.xml",
         "views/hotline_call_cdr_views.xml",

@@ -6,4 +6,5 @@ from . import (
     test_survey,
     test_voice_notice,
     test_incident,
+    test_pbx_technical_user,
 )

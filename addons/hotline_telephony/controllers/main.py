@@ -5,15 +5,17 @@ import os
 import re
 from urllib.parse import urlencode
 
-from odoo import SUPERUSER_ID, _, http
+from odoo import Command, _, http
 from odoo.exceptions import AccessError, MissingError
 from odoo.http import request
+from odoo.tools import SQL
 
 from ..tools import payload as check
 
 _logger = logging.getLogger(__name__)
 
 NUMBER_RE = re.compile(r"^[^\x00-\x1f]{0,64}$")
+PBX_USER = "hotline_telephony.user_pbx_bridge"
 
 
 class HotlinePbxController(http.Controller):
@@ -24,15 +26,39 @@ class HotlinePbxController(http.Controller):
     # ------------------------------------------------------------
 
     def _hotline_pbx(self):
-        """The PBX whose token the request carries (``Authorization: Bearer <token>``), else None."""
+        """The PBX whose token the request carries (``Authorization: Bearer <token>``), else None.
+
+        The token is checked first, by the PBX model's lookup alone; only then does the request run,
+        as the PBX's technical user (group "PBX bridge (technical)": the rights the endpoints need,
+        not the superuser's), in the PBX's company.
+        """
         header = request.httprequest.headers.get("Authorization", "")
         scheme, _sep, token = header.partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
             return None
-        # the bridge is not a user: it acts as the superuser once its token is checked
-        request.update_env(user=SUPERUSER_ID)
         pbx = request.env["hotline.pbx"]._hotline_find_by_token(token.strip())
-        return pbx or None
+        if not pbx:
+            return None
+        company_id = self._hotline_pbx_company(pbx.id)
+        user_id = request.env["ir.model.data"]._xmlid_to_res_id(PBX_USER)
+        request.update_env(user=user_id)
+        self._hotline_pbx_user_in_company(user_id, company_id)
+        request.update_env(context=dict(request.env.context, allowed_company_ids=[company_id]))
+        return request.env["hotline.pbx"].browse(pbx.id)
+
+    def _hotline_pbx_company(self, pbx_id):
+        request.env.cr.execute(SQL("SELECT company_id FROM hotline_pbx WHERE id = %s", pbx_id))
+        return request.env.cr.fetchone()[0]
+
+    def _hotline_pbx_user_in_company(self, user_id, company_id):
+        """The technical user belongs to every company that has a PBX (added at its first request)."""
+        request.env.cr.execute(
+            SQL("SELECT 1 FROM res_company_users_rel WHERE cid = %s AND user_id = %s", company_id, user_id)
+        )
+        if not request.env.cr.fetchone():
+            # sudo: the technical user follows the companies that have a PBX (once per new company)
+            user = request.env["res.users"].sudo().with_context(active_test=False).browse(user_id)
+            user.write({"company_ids": [Command.link(company_id)]})
 
     def _hotline_json(self, data, status=200):
         return request.make_json_response(data, status=status)

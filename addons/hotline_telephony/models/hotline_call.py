@@ -67,9 +67,38 @@ CDR_CALL_COLUMNS = (
 LIVE_HOURS = 4  # a call without a hangup event for that long is not shown as live any more
 RECENT_MINUTES = 10  # an ended call's card is restored that long
 MAX_CARDS = 4
+LIVE_TIMEOUT_PARAM = "hotline_telephony.live_call_timeout_minutes"
+LIVE_TIMEOUT_DEFAULT = 240
+# the first channel's CDR says the call is over; the bridge's hang-up gets that long to arrive first
+CDR_GRACE = timedelta(minutes=5)
 # a case registered by the answering agent this long around the call was taken on it
 CASE_BEFORE = timedelta(minutes=2)
 CASE_AFTER = timedelta(minutes=30)
+# what the event path reads of a call and of its caller, loaded with the query that finds them
+CALL_FETCH = (
+    "linkedid",
+    "direction",
+    "state",
+    "caller_number",
+    "caller_name",
+    "called_number",
+    "remote_number",
+    "partner_id",
+    "user_id",
+    "extension",
+    "queue",
+    "start_time",
+    "answer_time",
+    "wait_seconds",
+    "recording_file",
+    "case_id",
+    "uniqueid",
+    "agent_channel",
+    "caller_channel",
+)
+CALLER_FETCH = ("name", "hotline_vip", "hotline_blacklisted", "hotline_blacklist_until", "hotline_blacklist_reason")
+OPEN_CARDS = 10
+LAST_CARDS = 5
 
 
 def _sql_value(value):
@@ -87,7 +116,8 @@ class HotlineCall(models.Model):
     # ------------------------------------------------------------
 
     pbx_id = fields.Many2one("hotline.pbx", string="PBX", required=True, index=True, ondelete="restrict")
-    company_id = fields.Many2one(related="pbx_id.company_id", store=True, index=True)
+    # precomputed: a call the bridge reports is created in one INSERT (no UPDATE after it)
+    company_id = fields.Many2one(related="pbx_id.company_id", store=True, index=True, precompute=True)
     linkedid = fields.Char(
         string="Linked ID",
         required=True,
@@ -103,6 +133,7 @@ class HotlineCall(models.Model):
         string="Number",
         compute="_compute_remote_number",
         store=True,
+        precompute=True,
         index=True,
         help="The other party: the caller of an inbound call, the called number otherwise.",
     )
@@ -118,11 +149,11 @@ class HotlineCall(models.Model):
     wait_seconds = fields.Integer(string="Wait (s)", aggregator="avg")
     talk_seconds = fields.Integer(string="Talk (s)", aggregator="avg")
     duration_seconds = fields.Integer(
-        string="Duration (s)", compute="_compute_duration_seconds", store=True, aggregator="avg"
+        string="Duration (s)", compute="_compute_duration_seconds", store=True, precompute=True, aggregator="avg"
     )
     disposition = fields.Selection(DISPOSITIONS, index=True)
     recording_file = fields.Char()
-    has_recording = fields.Boolean(compute="_compute_has_recording", store=True)
+    has_recording = fields.Boolean(compute="_compute_has_recording", store=True, precompute=True)
     recording_url = fields.Char(compute="_compute_recording_url")
     case_id = fields.Many2one("hotline.case", string="Case", index=True, ondelete="set null")
     cdr_ids = fields.One2many("hotline.call.cdr", "call_id", string="CDR Records")
@@ -130,6 +161,11 @@ class HotlineCall(models.Model):
     uniqueid = fields.Char(string="Last Channel", readonly=True, help="The uniqueid of the last channel reported.")
     agent_channel = fields.Char(readonly=True, help="The agent's channel (for listening in, hang-up, pickup).")
     caller_channel = fields.Char(readonly=True, help="The caller's channel (for forced transfer and hang-up).")
+    hangup_missed = fields.Boolean(
+        string="Hang-up Missed",
+        readonly=True,
+        help="The PBX never reported the end of this call: it was closed from its CDRs or after the live-call timeout.",
+    )
 
     _sql_constraints = [
         ("linkedid_unique", "unique(pbx_id, linkedid)", "A call is recorded once per PBX."),
@@ -503,7 +539,7 @@ class HotlineCall(models.Model):
                 vals["direction"], vals["caller_number"], vals["called_number"]
             )
             vals["duration_seconds"] = self._hotline_duration(vals["start_time"], vals["end_time"])
-        now, uid = self.env.cr.now(), self.env.uid
+        now = self.env.cr.now()
         inserted = bulk_insert(
             self.env.cr,
             "hotline_call",
@@ -514,9 +550,9 @@ class HotlineCall(models.Model):
                 "company_id": pbx.company_id.id,
                 "state": "ended",
                 "has_recording": False,
-                "create_uid": uid,
+                # no create_uid / write_uid (the import writes calls, as it writes CDRs): each foreign
+                # key costs a trigger per row
                 "create_date": now,
-                "write_uid": uid,
                 "write_date": now,
             },
             ["id", "linkedid"],
@@ -541,16 +577,12 @@ class HotlineCall(models.Model):
         written. Events already received (same id) are counted as duplicates and skipped.
         """
         checked = [self._hotline_check_event(event, index) for index, event in enumerate(events)]
-        event_ids = [event["id"] for event in checked]
-        known = set(
-            self.env["hotline.call.event"]
-            .search([("pbx_id", "=", pbx.id), ("event_id", "in", event_ids)])
-            .mapped("event_id")
-        )
-        linkedids = {event["linkedid"] for event in checked if event["kind"] != "agent_state"}
-        calls = {
-            call.linkedid: call for call in self.search([("pbx_id", "=", pbx.id), ("linkedid", "in", list(linkedids))])
-        }
+        known = self._hotline_known_event_ids(pbx, [event["id"] for event in checked])
+        linkedids = list({event["linkedid"] for event in checked if event["kind"] != "agent_state"})
+        calls = {}
+        if linkedids:
+            domain = [("pbx_id", "=", pbx.id), ("linkedid", "in", linkedids)]
+            calls = {call.linkedid: call for call in self.search_fetch(domain, CALL_FETCH)}
         users = pbx._hotline_users_by_extension({event["extension"] for event in checked})
         processed = duplicates = 0
         for event in checked:
@@ -571,9 +603,35 @@ class HotlineCall(models.Model):
             if call and user and event["kind"] in ("ringing", "answered"):
                 call._hotline_screen_pop(user, event["kind"], event)
             elif call and event["kind"] == "hangup":
-                call._hotline_screen_pop(call._hotline_popped_users(), "ended", event)
+                call._hotline_pop_ended(call._hotline_popped_partners(), event)
             processed += 1
         return processed, duplicates
+
+    @api.model
+    def _hotline_known_event_ids(self, pbx, event_ids):
+        """The ids among ``event_ids`` already received from ``pbx`` (one indexed query)."""
+        self.env.cr.execute(
+            SQL(
+                "SELECT event_id FROM hotline_call_event WHERE pbx_id = %s AND event_id = ANY(%s)",
+                pbx.id,
+                event_ids,
+            )
+        )
+        return {event_id for (event_id,) in self.env.cr.fetchall()}
+
+    @api.model
+    def _hotline_find_caller(self, number):
+        """The caller for ``number`` (as res.partner's _hotline_find_by_phone), with what the caller
+        card shows of them loaded in the same query."""
+        Partner = self.env["res.partner"]
+        normalized = Partner._hotline_normalize_phone(number) if number else False
+        if not normalized:
+            return Partner
+        domain = ["|", ("hotline_phone_normalized", "=", normalized), ("hotline_mobile_normalized", "=", normalized)]
+        # sudo: knowing who calls is the call log's own bookkeeping (what the agent sees of the caller
+        # is their card); as the PBX's user, the partners' company rule would cost a query per ring
+        found = Partner.sudo().search_fetch(domain, CALLER_FETCH, order="hotline_vip desc, id desc", limit=1)
+        return found.with_env(self.env)
 
     @api.model
     def _hotline_check_event(self, event, index):
@@ -622,6 +680,10 @@ class HotlineCall(models.Model):
         call = calls.get(event["linkedid"])
         if call:
             call.write(call._hotline_prepare_update_vals(event))
+        elif event["kind"] == "ringing":  # the usual first news of a call: created ringing, in one INSERT
+            call = self.create(dict(self._hotline_prepare_call_vals(pbx, event), **self._hotline_ringing_vals(event)))
+            calls[call.linkedid] = call
+            return call
         else:
             call = self.create(self._hotline_prepare_call_vals(pbx, event))
             calls[call.linkedid] = call
@@ -633,7 +695,7 @@ class HotlineCall(models.Model):
     def _hotline_prepare_call_vals(self, pbx, event):
         direction = event["direction"] or "inbound"
         number = event["caller_number"] if direction == "inbound" else event["called_number"]
-        partner = self.env["res.partner"]._hotline_find_by_phone(number) if number else self.env["res.partner"]
+        partner = self._hotline_find_caller(number)
         return {
             "pbx_id": pbx.id,
             "linkedid": event["linkedid"],
@@ -668,18 +730,22 @@ class HotlineCall(models.Model):
                 if direction == "inbound"
                 else vals.get("called_number", self.called_number)
             )
-            partner = self.env["res.partner"]._hotline_find_by_phone(number) if number else False
+            partner = self._hotline_find_caller(number)
             if partner:
                 vals["partner_id"] = partner.id
         return vals
 
-    def _hotline_on_ringing(self, event, user):
+    def _hotline_ringing_vals(self, event):
+        """What a ring tells of the call (``self`` empty: a call not created yet, so ringing)."""
         vals = {"uniqueid": event["uniqueid"] or self.uniqueid}
-        if self.state == "ringing":
+        if not self or self.state == "ringing":
             vals.update(
                 extension=event["extension"] or self.extension, agent_channel=event["channel"] or self.agent_channel
             )
-        self.write(vals)
+        return vals
+
+    def _hotline_on_ringing(self, event, user):
+        self.write(self._hotline_ringing_vals(event))
 
     def _hotline_on_answered(self, event, user):
         vals = {"uniqueid": event["uniqueid"] or self.uniqueid}
@@ -697,9 +763,9 @@ class HotlineCall(models.Model):
             vals["state"] = "answered"
         self.write(vals)
         # agents whose phone rang for this call but did not take it: their card closes
-        others = self._hotline_popped_users(("ringing",)) - self._hotline_popped_users(("answered",)) - user
-        if others:
-            self._hotline_screen_pop(others, "ended", event)
+        popped = self._hotline_popped_partners()
+        others = popped.get("ringing", set()) - popped.get("answered", set()) - {user.partner_id.id}
+        self._hotline_pop_ended(others, event)
 
     def _hotline_on_hangup(self, event, user):
         end = event["end_time"] or event["time"]
@@ -724,16 +790,135 @@ class HotlineCall(models.Model):
         self.write(vals)
 
     # ------------------------------------------------------------
+    # BUSINESS: calls whose hang-up was missed
+    # ------------------------------------------------------------
+
+    @api.model
+    def _cron_close_stale_calls(self):
+        """Close the calls left ringing or in progress because their hang-up never arrived (bridge down
+        longer than its spool, AMI events lost): from their CDRs once the caller's channel wrote its
+        record, else after the live-call timeout (setting, minutes) without news of them."""
+        now = fields.Datetime.now()
+        live = self.search([("state", "in", ("ringing", "answered"))])
+        if not live:
+            return
+        ended_by_cdr = live._hotline_close_from_cdrs(now - CDR_GRACE)
+        silent_since = now - timedelta(minutes=self._hotline_live_timeout_minutes())
+        stale = (live - ended_by_cdr).filtered(lambda call: call._hotline_last_news() < silent_since)
+        stale._hotline_close_without_hangup()
+        closed = ended_by_cdr | stale
+        if closed:
+            _logger.info(
+                "Closed %d calls whose hang-up was missed (%d from their CDRs)", len(closed), len(ended_by_cdr)
+            )
+
+    @api.model
+    def _hotline_live_timeout_minutes(self):
+        # sudo: a housekeeping setting
+        value = self.env["ir.config_parameter"].sudo().get_param(LIVE_TIMEOUT_PARAM, LIVE_TIMEOUT_DEFAULT)
+        try:
+            return max(int(value), 1)
+        except ValueError:
+            return LIVE_TIMEOUT_DEFAULT
+
+    def _hotline_last_news(self):
+        """When Odoo last heard of this call (an event applied, a CDR grouped into it)."""
+        self.ensure_one()
+        return max(filter(None, (self.write_date, self.answer_time, self.start_time)))
+
+    def _hotline_close_from_cdrs(self, before):
+        """Close the calls whose first channel (uniqueid = linkedid) wrote its CDR before ``before``:
+        the caller hung up. The call's times and disposition come from its CDRs. Returns the closed calls."""
+        Cdr = self.env["hotline.call.cdr"]
+        roots = Cdr.search(
+            [("pbx_id", "in", self.pbx_id.ids), ("uniqueid", "in", self.mapped("linkedid")), ("end", "<", before)]
+        )
+        ended = {(cdr.pbx_id.id, cdr.uniqueid) for cdr in roots}
+        calls = self.filtered(lambda call: (call.pbx_id.id, call.linkedid) in ended)
+        for call in calls:
+            rows = Cdr._hotline_fetch_rows(
+                SQL(
+                    "cdr.pbx_id = %s AND (cdr.call_id IS NULL OR cdr.call_id = %s) "
+                    "AND (cdr.call_id = %s OR cdr.uniqueid = %s OR cdr.linkedid = %s)",
+                    call.pbx_id.id,
+                    call.id,
+                    call.id,
+                    call.linkedid,
+                    call.linkedid,
+                )
+            )
+            loose = [(row.id, call.id) for row in rows if row.call_id != call.id]
+            Cdr._hotline_complete_calls(call.pbx_id, {call: rows})
+            Cdr._hotline_assign(loose)
+            call.hangup_missed = True
+            call._hotline_pop_ended(call._hotline_popped_partners())
+        return calls
+
+    def _hotline_close_without_hangup(self):
+        """End the calls at the last time Odoo heard of them, as a hang-up then would have."""
+        if not self:
+            return
+        last_event = dict(
+            self.env["hotline.call.event"]._read_group([("call_id", "in", self.ids)], ["call_id"], ["event_time:max"])
+        )
+        for call in self:
+            times = (last_event.get(call), call.answer_time, call.start_time)
+            end = max(filter(None, times), default=fields.Datetime.now())
+            vals = {"state": "ended", "end_time": end, "hangup_missed": True}
+            if call.answer_time:
+                vals.update(disposition="answered", talk_seconds=call._hotline_duration(call.answer_time, end))
+            else:
+                vals.update(disposition="no_answer", wait_seconds=call._hotline_duration(call.start_time, end))
+            call.write(vals)
+            call._hotline_pop_ended(call._hotline_popped_partners())
+
+    # ------------------------------------------------------------
     # BUSINESS: screen pop
     # ------------------------------------------------------------
 
-    def _hotline_popped_users(self, kinds=("ringing", "answered")):
-        """The agents whose phone rang for (or who answered) this call."""
+    def _hotline_popped_partners(self):
+        """``{"ringing": partner ids, "answered": partner ids}`` of the agents whose phone rang for this
+        call and of those who answered it (with the call's agent), in one query."""
         self.ensure_one()
-        events = self.env["hotline.call.event"].search(
-            [("call_id", "=", self.id), ("kind", "in", list(kinds)), ("user_id", "!=", False)]
+        self.env.cr.execute(
+            SQL(
+                """
+                SELECT event.kind, agent.partner_id
+                  FROM hotline_call_event event
+                  JOIN res_users agent ON agent.id = event.user_id
+                 WHERE event.call_id = %s AND event.kind IN ('ringing', 'answered')
+                 UNION
+                SELECT 'answered', agent.partner_id FROM res_users agent WHERE agent.id = %s
+                """,
+                self.id,
+                self.user_id.id or None,
+            )
         )
-        return events.user_id | (self.user_id if "answered" in kinds else self.env["res.users"])
+        popped = {}
+        for kind, partner_id in self.env.cr.fetchall():
+            popped.setdefault(kind, set()).add(partner_id)
+        return popped
+
+    def _hotline_pop_ended(self, partner_ids, event=None):
+        """Close the caller card of these agents (partner ids, or ``{kind: partner ids}``): a short
+        notification, the card they have keeps its lists."""
+        self.ensure_one()
+        if isinstance(partner_ids, dict):
+            partner_ids = set().union(*partner_ids.values())
+        payload = {
+            "call_id": self.id,
+            "linkedid": self.linkedid,
+            "call_uniqueid": (event or {}).get("uniqueid") or self.uniqueid or self.linkedid,
+            "state": "ended",
+            "direction": self.direction,
+            "caller_number": self.caller_number or "",
+            "remote_number": self.remote_number or "",
+            "partner_id": self.partner_id.id or False,
+            "wait_seconds": self.wait_seconds,
+        }
+        Partner = self.env["res.partner"]
+        for partner_id in sorted(partner_ids):
+            self.env["bus.bus"]._sendone(Partner.browse(partner_id), "hotline/screen_pop", payload)
 
     def _hotline_screen_pop(self, users, state, event=None):
         """Send the caller card (bus type ``hotline/screen_pop``) to each of ``users``."""
@@ -744,14 +929,12 @@ class HotlineCall(models.Model):
     def _hotline_screen_pop_payload(self, user, state, event=None):
         """What the caller card shows, read with ``user``'s rights (their cases only)."""
         self.ensure_one()
-        partner = self.partner_id
-        cases = self.env["hotline.case"].with_user(user).with_context(lang=user.lang, tz=user.tz)
-        domain = self._hotline_caller_case_domain()
-        open_cases = cases.search(domain + [("state", "in", OPEN_STATES)], limit=10) if domain else cases
-        last_cases = cases.search(domain, limit=5, order="reported_at desc, id desc") if domain else cases
-        case = cases.browse(self.case_id.id)
+        # the user's time zone says until when a blacklisting lasts (and spares reading the PBX's user)
+        partner = self.partner_id.with_context(tz=user.tz or "UTC")
+        open_cases, last_cases, case_count = self._hotline_card_cases(user)
+        case = self.env["hotline.case"].with_user(user).browse(self.case_id.id)
         if case and not case.has_access("read"):
-            case = cases
+            case = case.browse()
         return {
             "call_id": self.id,
             "linkedid": self.linkedid,
@@ -769,27 +952,79 @@ class HotlineCall(models.Model):
             "vip": bool(partner.hotline_vip),
             "blacklisted": bool(partner.hotline_blacklist_active),
             "blacklist_reason": (partner.hotline_blacklist_reason or "") if partner.hotline_blacklist_active else "",
-            "case_count": cases.search_count(domain) if domain else 0,
-            "open_case_ids": open_cases.ids,
-            "open_cases": [self._hotline_case_card(case) for case in open_cases],
-            "last_cases": [self._hotline_case_card(case) for case in last_cases],
+            "case_count": case_count,
+            "open_case_ids": [card["id"] for card in open_cases],
+            "open_cases": open_cases,
+            "last_cases": last_cases,
             "case_id": case.id or False,
-            "case_name": case.name or "",
+            "case_name": case.name or "" if case else "",
+        }
+
+    def _hotline_card_cases(self, user):
+        """``(open cases, last cases, count)`` of the caller's cases that ``user`` may read, as card dicts.
+
+        One query (it runs on every ring, see docs/BENCHMARKS.md): the user's record rules through
+        ``_search``, the two lists and the count by window functions, the category's name shown
+        (its path, in the user's language) by a subquery.
+        """
+        self.ensure_one()
+        domain = self._hotline_caller_case_domain()
+        if not domain:
+            return [], [], 0
+        cases = self.env["hotline.case"].with_user(user).with_context(lang=user.lang or "en_US")
+        lang = cases.env.lang or "en_US"
+        visible = cases._search(domain)
+        self.env.cr.execute(
+            SQL(
+                """
+                SELECT id, name, summary, state, reported_at, category, total, is_open, last_rank, open_rank
+                  FROM (
+                    SELECT hc.id, hc.name, hc.summary, hc.state, hc.reported_at,
+                           (SELECT string_agg(COALESCE(up.name->>%(lang)s, up.name->>'en_US'), ' / '
+                                              ORDER BY length(up.parent_path))
+                              FROM hotline_category up
+                             WHERE starts_with(cat.parent_path, up.parent_path)) AS category,
+                           hc.state IN %(open)s AS is_open,
+                           count(*) OVER () AS total,
+                           row_number() OVER (ORDER BY hc.reported_at DESC, hc.id DESC) AS last_rank,
+                           row_number() OVER (PARTITION BY hc.state IN %(open)s
+                                              ORDER BY hc.priority DESC, hc.reported_at DESC, hc.id DESC) AS open_rank
+                      FROM hotline_case hc
+                      LEFT JOIN hotline_category cat ON cat.id = hc.category_id
+                     WHERE hc.id IN %(visible)s
+                  ) ranked
+                 WHERE last_rank <= %(last)s OR (is_open AND open_rank <= %(open_cards)s)
+                """,
+                lang=lang,
+                open=OPEN_STATES,
+                visible=visible.subselect(),
+                last=LAST_CARDS,
+                open_cards=OPEN_CARDS,
+            )
+        )
+        rows = self.env.cr.dictfetchall()
+        states = dict(cases._fields["state"]._description_selection(cases.env))
+        cards = {row["id"]: self._hotline_case_card_values(row, states) for row in rows}
+        open_cases = [cards[row["id"]] for row in sorted(rows, key=lambda row: row["open_rank"]) if row["is_open"]]
+        last_cases = [cards[row["id"]] for row in sorted(rows, key=lambda row: row["last_rank"])]
+        return (
+            open_cases[:OPEN_CARDS],
+            last_cases[:LAST_CARDS],
+            rows[0]["total"] if rows else 0,
+        )
+
+    @api.model
+    def _hotline_case_card_values(self, row, states):
+        return {
+            "id": row["id"],
+            "name": row["name"],
+            "summary": row["summary"] or "",
+            "category": row["category"] or "",
+            "state": row["state"],
+            "state_label": states.get(row["state"], row["state"]),
+            "reported_at": fields.Datetime.to_string(row["reported_at"]) if row["reported_at"] else "",
         }
 
     def _hotline_caller_case_domain(self):
         self.ensure_one()
         return self.env["hotline.case"]._hotline_caller_domain(self.partner_id, self.remote_number)
-
-    @api.model
-    def _hotline_case_card(self, case):
-        states = dict(case._fields["state"]._description_selection(case.env))
-        return {
-            "id": case.id,
-            "name": case.name,
-            "summary": case.summary or "",
-            "category": case.category_id.display_name or "",
-            "state": case.state,
-            "state_label": states.get(case.state, case.state),
-            "reported_at": fields.Datetime.to_string(case.reported_at) if case.reported_at else "",
-        }

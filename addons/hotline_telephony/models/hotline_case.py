@@ -6,6 +6,13 @@ class HotlineCase(models.Model):
 
     call_ids = fields.One2many("hotline.call", "case_id", string="Calls")
     call_count = fields.Integer(string="Calls Count", compute="_compute_call_count")
+    # the PBX's technical user finds a caller's cases by partner or number (route lookup, screen pop)
+    partner_id = fields.Many2one(
+        groups="hotline_base.group_hotline_operator,hotline_telephony.group_hotline_pbx_bridge"
+    )
+    caller_phone_normalized = fields.Char(
+        groups="hotline_base.group_hotline_operator,hotline_telephony.group_hotline_pbx_bridge"
+    )
 
     # ------------------------------------------------------------
     # COMPUTES

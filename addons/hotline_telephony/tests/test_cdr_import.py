@@ -1,4 +1,5 @@
 import base64
+import csv
 from datetime import datetime
 
 import pytz
@@ -141,6 +142,20 @@ class TestCdrImport(TelephonyCommon, TransactionCase):
         self.assertIn("start", report[1])
         self.assertTrue(report[2].startswith("Line 6:"), report)
         self.assertIn("duration", report[2])
+
+    def test_unclosed_quote_does_not_eat_the_next_line(self):
+        """Asterisk writes one record per line: a line cut inside a quoted field is refused on its own."""
+        good = read_data("01_answered.cdr.csv").decode().splitlines()
+        cut = good[0][: good[0].rindex('"')]  # the last field's closing quote is missing
+        wizard = self.import_file("\n".join([cut, good[1], good[2]]).encode())
+        self.assertRecordValues(wizard, [{"created_count": 2, "rejected_count": 1, "line_count": 3}])
+        report = wizard.rejected_lines.splitlines()
+        self.assertEqual(len(report), 1, report)
+        self.assertTrue(report[0].startswith("Line 1:"), report)
+        self.assertIn("quote", report[0])
+        stored = self.env["hotline.call.cdr"].search([("pbx_id", "=", self.pbx.id)])
+        expected = [cells[16] for cells in csv.reader(good[1:])]
+        self.assertEqual(sorted(stored.mapped("uniqueid")), sorted(expected), "both valid lines after it are stored")
 
     def test_header_and_linkedid_columns(self):
         """A Master.csv with a header row and the peeraccount, linkedid and sequence columns (21 columns)."""
