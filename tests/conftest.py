@@ -80,7 +80,7 @@ class OdooServer:
 def odoo(tmp_path_factory):
     if not (ODOO_CMD and TEST_DB):
         pytest.skip("end-to-end tests run through `make test`")
-    port = free_port()
+    port = int(os.environ.get("HOTLINE_E2E_HTTP_PORT") or 0) or free_port()  # make test-asterisk: 8273
     log_path = tmp_path_factory.mktemp("odoo") / "odoo.log"
     command = [*shlex.split(ODOO_CMD), "-d", TEST_DB, f"--http-port={port}", "--max-cron-threads=0", "--workers=0"]
     with open(log_path, "wb") as log:

@@ -110,6 +110,7 @@ STUBS = {
     "cel.conf": "[general]\nenable = no\n",
     "acl.conf": "",
     "udptl.conf": "[general]\n",
+    "stasis.conf": "[threadpool]\n",
     "indications.conf": "[general]\ncountry = cn\n\n[cn]\ndescription = China\nringcadence = 1000,4000\n"
     "dial = 450\nbusy = 450/350,0/350\nring = 450/1000,0/4000\ncongestion = 450/700,0/700\n",
 }
@@ -150,13 +151,130 @@ exten => _[+0-9]X.,1,Wait(1)
 """
 
 
-def build_conf(target, ami_port, odoo_url, sounds):
-    """Write the test PBX's configuration into ``target`` (a fresh dir)."""
+# ------------------------------------------------------------------ live suite (tests/asterisk_live)
+
+LIVE_MODULES = """\
+; live suite: the phones' features
+load => app_voicemail.so
+load => app_chanspy.so
+load => app_directed_pickup.so
+load => app_followme.so
+"""
+
+LIVE_PARTIES = r"""
+; ================================================================ live suite only
+; The operators' and supervisors' phones: [agents], [supervisors],
+; [internal-ext] and [followme-dial] dial Local/<ext>@fake-phone instead of
+; PJSIP/<ext>.  A phone rings 1 s, answers and speaks (a 660 Hz tone) until
+; hung up; AstDB fakephone/<ext> = noanswer: it rings and never answers.
+[fake-phone]
+exten => _X.,1,GotoIf($["${DB(fakephone/${EXTEN})}" = "noanswer"]?ring)
+ same => n,Wait(1)
+ same => n,Answer()
+ same => n(talk),Playback(hotline-live/agent-voice)
+ same => n,Goto(talk)
+ same => n(ring),Ringing()
+ same => n,Wait(600)
+ same => n,Hangup()
+
+; A citizen calling 12319: Originate Local/<DID>@from-trunk with Context
+; fake-citizen, Exten s.  Waits CITIZEN_DELAY s for the menu, presses
+; CITIZEN_KEY (none when empty), then speaks (a 440 Hz tone, 5 s at a time)
+; for about CITIZEN_TALK seconds and hangs up.
+[fake-citizen]
+exten => s,1,Wait(${CITIZEN_DELAY})
+ same => n,ExecIf($["${CITIZEN_KEY}" != ""]?SendDTMF(${CITIZEN_KEY}))
+ same => n,Set(TALK_END=$[${EPOCH} + ${CITIZEN_TALK}])
+ same => n(talk),Playback(hotline-live/citizen-voice)
+ same => n,GotoIf($[${EPOCH} < ${TALK_END}]?talk)
+ same => n,Hangup()
+"""
+
+LIVE_GLOBALS = "CITIZEN_DELAY = 3\nCITIZEN_KEY = 2\nCITIZEN_TALK = 60\n"
+
+# prompt -> (seconds, Hz): tones stand in for the centre's recorded prompts
+LIVE_PROMPTS = {
+    "hotline/welcome": (0.8, 500),
+    "hotline/menu": (1.2, 550),
+    "hotline/invalid": (0.5, 300),
+    "hotline/closed": (0.8, 350),
+    "hotline/please-hold": (0.5, 400),
+    "hotline/workno-prefix": (0.4, 700),
+    "hotline/workno-suffix": (0.4, 750),
+    "hotline/survey-thanks": (0.5, 800),
+    "hotline-live/citizen-voice": (5.0, 440),  # long: fewer AMI events per minute of talk
+    "hotline-live/agent-voice": (5.0, 660),
+    "beep": (0.25, 1000),
+    **{f"digits/{digit}": (0.25, 900 + 50 * digit) for digit in range(10)},
+}
+
+
+def write_tone(path, seconds, hertz, rate=8000):
+    """A 16-bit mono WAV of a sine tone (what format_wav plays: 8 kHz)."""
+    import math
+    import struct
+    import wave
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    frames = b"".join(
+        struct.pack("<h", int(8000 * math.sin(2 * math.pi * hertz * n / rate))) for n in range(int(seconds * rate))
+    )
+    with wave.open(str(path), "wb") as out:
+        out.setnchannels(1)
+        out.setsampwidth(2)
+        out.setframerate(rate)
+        out.writeframes(frames)
+
+
+def live_conf(target, ext):
+    """The live suite's changes to the derived extensions.conf; writes the
+    prompts (target/data/sounds/en), music on hold, voicemail and follow-me."""
+    replacements = [
+        # the phones: every Dial(PJSIP/${EXTEN},...) of agents, supervisors, follow-me
+        (r"PJSIP/\$\{EXTEN\}(?=[,)])", "Local/${EXTEN}@fake-phone", 6),
+        # the carrier of [outbound] (click-to-call) and [followme-dial]
+        (r"PJSIP/(\$\{EXTEN(?::\$\{LEN\(\$\{OUT_PREFIX\}\)\})?\})@\$\{TRUNK\}", r"Local/\1@fake-callee", 2),
+        (r"ChanSpy\(PJSIP/", "ChanSpy(Local/", 3),
+    ]
+    for pattern, new, expected in replacements:
+        ext, count = re.subn(pattern, new, ext)
+        if count < expected:
+            raise SystemExit(f"extensions.conf: {pattern!r} matched {count} times (expected {expected})")
+    ext = ext.replace("[globals]\n", "[globals]\n" + LIVE_GLOBALS, 1)
+    # Asterisk's own data (XML documentation, without which stasis refuses to
+    # start, keys, ...) from the installed data dir; sounds and music our own
+    installed = Path("/var/lib/asterisk")
+    (target / "data").mkdir(parents=True, exist_ok=True)
+    for entry in installed.iterdir() if installed.is_dir() else ():
+        link = target / "data" / entry.name
+        if entry.name not in ("sounds", "moh") and entry.is_dir() and not link.exists():
+            link.symlink_to(entry)
+    sounds = target / "data" / "sounds" / "en"
+    for name, (seconds, hertz) in LIVE_PROMPTS.items():
+        write_tone(sounds / f"{name}.wav", seconds, hertz)
+    write_tone(target / "data" / "moh" / "hold.wav", 2.0, 420)
+    (target / "musiconhold.conf").write_text(f"[general]\n\n[default]\nmode = files\ndirectory = {target}/data/moh\n")
+    voicemail = (CONF / "voicemail.conf").read_text()
+    (target / "voicemail.conf").write_text(voicemail.replace("[general]\n", "[general]\nmailcmd = /bin/true\n", 1))
+    (target / "followme.conf").write_text((CONF / "followme.conf").read_text())
+    return ext
+
+
+def build_conf(target, ami_port, odoo_url, sounds, live=False, token=PBX_TOKEN):
+    """Write the test PBX's configuration into ``target`` (a fresh dir).
+
+    ``live``: also the phones (Local channels into [fake-phone]), the callers
+    ([fake-citizen]), voicemail, ChanSpy, pickup and follow-me, and prompts of
+    its own in ``target/data`` (see :func:`live_conf`).
+    """
     target = Path(target).resolve()
     for sub in ("db", "spool", "run", "log/cdr-csv", "monitor"):
         (target / sub).mkdir(parents=True, exist_ok=True)
-    (target / "asterisk.conf").write_text(ASTERISK_CONF.format(d=target))
-    (target / "modules.conf").write_text(MODULES)
+    asterisk_conf = ASTERISK_CONF.format(d=target)
+    if live:
+        asterisk_conf = asterisk_conf.replace("astdatadir => /var/lib/asterisk", f"astdatadir => {target}/data")
+    (target / "asterisk.conf").write_text(asterisk_conf)
+    (target / "modules.conf").write_text(MODULES + (LIVE_MODULES if live else ""))
     for name in ("cdr.conf", "cdr_manager.conf", "logger.conf", "features.conf", "queues.conf"):
         (target / name).write_text((CONF / name).read_text())
     (target / "musiconhold.conf").write_text("[general]\n")
@@ -169,7 +287,7 @@ def build_conf(target, ami_port, odoo_url, sounds):
     ext = (CONF / "extensions.conf").read_text()
     replacements = [
         (r"(?m)^ODOO_URL = \S+", f"ODOO_URL = {odoo_url}"),
-        (r"(?m)^PBX_TOKEN = \S+", f"PBX_TOKEN = {PBX_TOKEN}"),
+        (r"(?m)^PBX_TOKEN = \S+", f"PBX_TOKEN = {token}"),
         (r"(?m)^NOTICE_SOUNDS = \S+", f"NOTICE_SOUNDS = {sounds}"),
         (r"(?m)^NOTICE_RING = \d+", "NOTICE_RING = 6"),
         (r"(?m)^SURVEY_WAIT = \d+", "SURVEY_WAIT = 5"),
@@ -184,7 +302,9 @@ def build_conf(target, ami_port, odoo_url, sounds):
         if count != 1:
             raise SystemExit(f"extensions.conf: {pattern!r} matched {count} times")
     ext = ext.replace("[globals]\n", "[globals]\nFAKE_DIGIT = 1\n", 1)
-    (target / "extensions.conf").write_text(ext + FAKE_CALLEE)
+    if live:
+        ext = live_conf(target, ext)
+    (target / "extensions.conf").write_text(ext + FAKE_CALLEE + (LIVE_PARTIES if live else ""))
     print(target)
 
 
@@ -340,6 +460,7 @@ class Recorder:
         self.odoo_log = Path(odoo_log) if odoo_log else None
         self.lines = []
         self.summary = []
+        self.parsed = []  # every event of the events connection, as a dict (the live suite reads them)
         self.channels = set()
         self.hangups = 0
         self.events = Connection("events", self)
@@ -357,6 +478,8 @@ class Recorder:
         self.lines.append(text)
         pairs = [line.partition(": ") for line in text.split("\n")]
         event = next((v for k, _, v in pairs if k == "Event"), "")
+        if conn == "events" and direction == "<<" and event:
+            self.parsed.append({k: v for k, s, v in pairs if s})
         if event in self.NOISY:
             return
         if conn == "events" and direction == "<<":
@@ -523,6 +646,7 @@ def main(argv=None):
     conf.add_argument("--ami-port", type=int, required=True)
     conf.add_argument("--odoo-url", required=True)
     conf.add_argument("--sounds", required=True, help="NOTICE_SOUNDS of the test PBX")
+    conf.add_argument("--live", action="store_true", help="phones, callers and prompts of the live suite")
     odoo = sub.add_parser("fake-odoo", help="serve Odoo's /hotline/pbx/* endpoints, logging every request")
     odoo.add_argument("--port", type=int, required=True)
     odoo.add_argument("--log", required=True)
@@ -536,7 +660,7 @@ def main(argv=None):
     rec.add_argument("--sounds", default="/var/lib/asterisk/sounds/hotline-notify")
     args = parser.parse_args(argv)
     if args.command == "conf":
-        build_conf(args.dir, args.ami_port, args.odoo_url, args.sounds)
+        build_conf(args.dir, args.ami_port, args.odoo_url, args.sounds, live=args.live)
     elif args.command == "fake-odoo":
         fake_odoo(args.port, args.log, args.route_json)
     else:
