@@ -5,7 +5,14 @@ source "$(dirname "$0")/lib.sh"
 odoo_path="$1"
 venv="$(venv_dir "$odoo_path")"
 stamp="$venv/.hotline-complete"
+# gevent (Odoo's websocket process with workers > 0) loads its plugins with
+# pkg_resources, which finds zope.interface >= 7 (normalized dist-info names)
+# only from setuptools 70 on; older venvs get the newer setuptools in place.
+setuptools_ok() {
+    "$venv/bin/python" -c 'import setuptools, sys; sys.exit(int(setuptools.__version__.split(".")[0]) < 70)' 2>/dev/null
+}
 if [ -f "$stamp" ]; then
+    setuptools_ok || "$venv/bin/pip" install --quiet "setuptools>=70,<80" >&2
     echo "$venv"
     exit 0
 fi
@@ -21,7 +28,7 @@ constraints="$(mktemp)"
 trap 'rm -f "$constraints"' EXIT
 echo "setuptools<81" > "$constraints"
 export PIP_CONSTRAINT="$constraints" PIP_DISABLE_PIP_VERSION_CHECK=1
-"$venv/bin/pip" install --quiet "setuptools<81" wheel
+"$venv/bin/pip" install --quiet "setuptools>=70,<80" wheel
 grep -v -i '^python-ldap' "$odoo_path/requirements.txt" > "$venv/odoo-requirements.txt"
 "$venv/bin/pip" install --quiet -r "$venv/odoo-requirements.txt"
 "$venv/bin/pip" install --quiet -r "$ROOT/requirements.txt"
