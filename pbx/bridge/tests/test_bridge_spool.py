@@ -199,3 +199,50 @@ def test_outbox_keeps_order_and_flushes(tmp_path):
         return ids
 
     assert run(main()) == [str(i) for i in range(200)]
+
+
+class _FullDisk:
+    """A spool whose disk is full until ``free`` is set."""
+
+    def __init__(self, spool):
+        self.spool = spool
+        self.full = True
+        self.attempts = 0
+
+    async def aappend(self, items):
+        self.attempts += 1
+        if self.full:
+            raise sqlite3.OperationalError("database or disk is full")
+        await self.spool.aappend(items)
+
+
+def test_full_disk_keeps_the_oldest_items_says_so_and_logs_one_traceback(tmp_path, caplog):
+    async def main():
+        spool = Spool(tmp_path / "full.sqlite3")
+        disk = _FullDisk(spool)
+        outbox = Outbox(disk, max_in_memory=100)
+        writer = asyncio.create_task(outbox.run())
+        for i in range(150):
+            outbox.put("event", {"id": str(i)})
+        while disk.attempts < 2:  # at least one retry happened with the disk still full
+            await asyncio.sleep(0.05)
+        for i in range(150, 250):
+            outbox.put("event", {"id": str(i)})
+        error_while_full, dropped_while_full = outbox.last_error, outbox.dropped
+        disk.full = False
+        await asyncio.wait_for(outbox.flush(), 10)
+        writer.cancel()
+        ids = [item.item_id for item in spool.head(1000)]
+        spool.close()
+        return ids, error_while_full, dropped_while_full, outbox.last_error
+
+    with caplog.at_level("DEBUG", logger="hotline_pbx_bridge.spool"):
+        ids, error_while_full, dropped, error_after = run(main())
+    assert "disk is full" in error_while_full
+    # The first 150 were already waiting when the disk filled; of the rest only
+    # what fits under the bound was kept: never a newer item before an older one.
+    assert ids == [str(i) for i in range(len(ids))]
+    assert len(ids) >= 150 and dropped == 250 - len(ids) and dropped > 0
+    assert error_after == ""
+    tracebacks = [record for record in caplog.records if record.exc_info]
+    assert len(tracebacks) == 1, "one traceback for the episode, not one per retry"

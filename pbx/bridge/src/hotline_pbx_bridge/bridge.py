@@ -39,7 +39,7 @@ class Bridge:
         depth = await self.spool.adepth()
         if depth:
             _logger.info("spool %s holds %d undelivered item(s)", self.config.spool.path, depth)
-        self.outbox = Outbox(self.spool)
+        self.outbox = Outbox(self.spool, self.config.spool.max_in_memory)
         self.handlers = Handlers(self.calls, self.agents, self.outbox)
         self.ami = AmiClient(self.config.ami, on_login=self.handlers.resync)
         self.handlers.register(self.ami)
@@ -98,6 +98,7 @@ class Bridge:
             "last_event_time": self.handlers.last_event_time if self.handlers else None,
             "spool_depth": depth,
             "spool_error": self.outbox.last_error if self.outbox else "",
+            "dropped": self.outbox.dropped if self.outbox else 0,
             "delivery_lag": max(0.0, now - oldest) if oldest else 0.0,
             "dead_letters": dead,
             "dead_letters_buried": self.deliverer.buried if self.deliverer else 0,
@@ -120,6 +121,7 @@ class Bridge:
             "ami_error": status["ami_error"],
             "spool_depth": status["spool_depth"],
             "spool_error": status["spool_error"],
+            "dropped": status["dropped"],
             "delivery_lag_seconds": round(status["delivery_lag"], 3),
             "dead_letters": status["dead_letters"],
             "last_event_time": iso(status["last_event_time"]) if status["last_event_time"] else None,
@@ -154,6 +156,11 @@ def _alerts(status):
         )
     if status["spool_error"]:
         alerts.append(f"cannot write to the spool: {status['spool_error']}")
+    if status["dropped"]:
+        alerts.append(
+            f"{status['dropped']} newer item(s) dropped: the spool could not be written and memory was full "
+            "(the oldest were kept); free the spool's disk"
+        )
     if status["spool_depth"] and status["odoo_error"]:
         alerts.append(f"Odoo does not take the items ({status['spool_depth']} waiting): {status['odoo_error']}")
     return alerts

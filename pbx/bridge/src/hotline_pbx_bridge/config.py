@@ -61,6 +61,9 @@ class HttpConfig:
 @dataclass(frozen=True)
 class SpoolConfig:
     path: Path
+    # items held in memory while the spool cannot be written (disk full): the
+    # oldest are kept, newer ones beyond this are dropped and counted
+    max_in_memory: int = 100_000
 
 
 @dataclass(frozen=True)
@@ -232,7 +235,8 @@ def _spool(section, base_dir):
     path = Path(section.text("path", required=True)).expanduser()
     if not path.is_absolute():
         path = base_dir / path
-    return SpoolConfig(path=path)
+    max_in_memory = section.integer("max_in_memory", SpoolConfig.max_in_memory, low=100, high=10_000_000)
+    return SpoolConfig(path=path, max_in_memory=max_in_memory)
 
 
 def _pbx(section):

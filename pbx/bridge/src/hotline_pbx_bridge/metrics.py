@@ -24,6 +24,13 @@ METRICS = (
         float,
     ),
     ("hotline_bridge_dead_letters", "gauge", "Items in the dead-letter table (alert when > 0).", "dead_letters", int),
+    (
+        "hotline_bridge_dropped_total",
+        "counter",
+        "Newer items dropped while the spool could not be written and memory was full.",
+        "dropped",
+        int,
+    ),
     ("hotline_bridge_delivered_total", "counter", "Items acknowledged by Odoo.", "delivered", int),
     ("hotline_bridge_calls_in_progress", "gauge", "Calls the bridge is following.", "calls_in_progress", int),
 )

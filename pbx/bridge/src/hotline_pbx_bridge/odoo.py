@@ -120,6 +120,7 @@ class Deliverer:
         self.fresh = fresh if fresh is not None else collections.deque()  # Outbox.fresh
         self._early = set()  # ids of urgent items Odoo took before they were stored
         self._settling = None  # the task acknowledging such items in the spool
+        self._unexpected = ""  # the last unexpected delivery failure, logged with its traceback once
 
     async def run(self):
         """Both lanes until cancelled."""
@@ -145,9 +146,16 @@ class Deliverer:
                 progressed = await self._deliver_once(lane)
             except asyncio.CancelledError:
                 raise
-            except Exception:
-                _logger.exception("delivery to Odoo failed unexpectedly")
+            except Exception as exc:
+                error = f"{exc.__class__.__name__}: {exc}"
+                if error != self._unexpected:  # the traceback once, not on every retry (e.g. a full disk)
+                    _logger.exception("delivery to Odoo failed unexpectedly")
+                else:
+                    _logger.warning("delivery to Odoo still failing: %s", error)
+                self._unexpected = error
                 progressed = False
+            else:
+                self._unexpected = ""
             if progressed is None:  # lane empty (or waiting for urgent items): wait for news
                 await wake.wait()
                 continue

@@ -293,8 +293,10 @@ class Outbox:
     waits for the disk's sync.
     """
 
-    def __init__(self, spool):
+    def __init__(self, spool, max_in_memory=100_000):
         self.spool = spool
+        self.max_in_memory = max_in_memory
+        self.dropped = 0  # items dropped because the spool could not be written and memory was full
         self.stored = asyncio.Event()  # set whenever new items reached the spool
         self.urgent = asyncio.Event()  # set whenever new urgent items reached the spool
         self._pending = []
@@ -306,6 +308,15 @@ class Outbox:
         self.fresh = collections.deque()  # urgent (kind, payload) put and maybe not stored yet
 
     def put(self, kind, payload):
+        if self.last_error and len(self._pending) >= self.max_in_memory:
+            # The disk is full and memory is too: keep the oldest items (they
+            # describe the calls already shown), drop the newest, say so.
+            if not self.dropped:
+                _logger.error(
+                    "spool unwritable and %d items waiting in memory: dropping newer items", self.max_in_memory
+                )
+            self.dropped += 1
+            return
         self._pending.append((kind, payload))
         self._idle.clear()
         self._wake.set()
@@ -338,11 +349,17 @@ class Outbox:
             try:
                 await self.spool.aappend(batch)
             except Exception as exc:
-                _logger.exception("cannot write %d item(s) to the spool; retrying", len(batch))
-                self.last_error = f"{exc.__class__.__name__}: {exc}"
+                error = f"{exc.__class__.__name__}: {exc}"
+                if error != self.last_error:  # the traceback once, not on every retry
+                    _logger.exception("cannot write %d item(s) to the spool; retrying every second", len(batch))
+                else:
+                    _logger.debug("spool still unwritable (%s); %d item(s) in memory", error, len(batch))
+                self.last_error = error
                 self._pending[:0] = batch
                 await asyncio.sleep(1.0)
                 continue
+            if self.last_error:
+                _logger.info("spool writable again; %d item(s) stored", len(batch))
             self.last_error = ""
             if any(lane_of(kind, payload) == URGENT for kind, payload in batch):
                 self.urgent.set()
