@@ -16,7 +16,7 @@ log="$VAR_DIR/log/odoo-test-$DB.log"
 
 "$VENV/bin/python" -c "import websocket" 2>/dev/null || die "websocket-client is missing from $VENV: browser tours would be skipped."
 chrome="$(command -v chromium || command -v chromium-browser || command -v google-chrome || true)"
-ensure_debian_packages bearerbox:kannel smsbox:kannel /usr/lib/kannel/test/fakesmsc:kannel-extras espeak-ng:espeak-ng
+ensure_debian_packages bearerbox:kannel smsbox:kannel /usr/lib/kannel/test/fakesmsc:kannel-extras espeak-ng:espeak-ng /usr/sbin/nginx:nginx
 [ -n "$chrome" ] || die "Chromium is missing: browser tours cannot run (Debian: apt-get install chromium; .ci/run does it)."
 
 say "Fresh test database '$DB' with $addons"

@@ -1,1 +1,8 @@
-from . import test_access, test_bulletin_tour, test_phone, test_reference_data, test_reminder
+from . import (
+    test_access,
+    test_bulletin_tour,
+    test_health,
+    test_phone,
+    test_reference_data,
+    test_reminder,
+)

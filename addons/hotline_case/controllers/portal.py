@@ -177,7 +177,8 @@ class HotlineCasePortal(CustomerPortal):
     # LIST
     # ------------------------------------------------------------
 
-    @http.route(["/my/hotline", "/my/hotline/page/<int:page>"], type="http", auth="user", website=True)
+    # readonly: the list is read from the streaming replica when one is configured (db_replica_host)
+    @http.route(["/my/hotline", "/my/hotline/page/<int:page>"], type="http", auth="user", website=True, readonly=True)
     def portal_my_hotline_cases(
         self, page=1, sortby=None, filterby=None, search=None, search_in="all", message=None, **kw
     ):
