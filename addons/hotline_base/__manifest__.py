@@ -17,6 +17,7 @@
         "data/ir_config_parameter_data.xml",
         "data/ir_cron_data.xml",
         "data/res_users_data.xml",
+        "data/hotline_calendar_day_data.xml",
         "views/hotline_district_views.xml",
         "views/hotline_department_views.xml",
         "views/hotline_category_views.xml",

@@ -11,3 +11,6 @@ from . import hotline_reminder
 from . import res_partner
 from . import res_users
 from . import res_config_settings
+from . import resource_calendar
+from . import resource_calendar_attendance
+from . import resource_calendar_leaves

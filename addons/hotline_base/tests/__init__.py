@@ -5,4 +5,5 @@ from . import (
     test_phone,
     test_reference_data,
     test_reminder,
+    test_working_calendar,
 )
