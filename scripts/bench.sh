@@ -8,6 +8,8 @@
 #   HOTLINE_BENCH_DB      database (default hotline_bench; dropped and recreated)
 #   HOTLINE_BENCH_REUSE=1 keep an existing database that already has its cases
 #   HOTLINE_BENCH_ADDONS  addons to install (default hotline_case)
+#   HOTLINE_BENCH_IMPORT_ROWS  rows of the base_import benchmark (default 100000)
+#   HOTLINE_BENCH_SKIP_IMPORT=1  skip the base_import benchmark (bench/bench_case_import.py)
 #   HOTLINE_BENCH_SKIP_TELEPHONY=1  skip scripts/bench_telephony.sh (database hotline_bench_telephony)
 #   HOTLINE_BENCH_SKIP_KB=1  skip scripts/bench_kb.sh (database hotline_bench_kb, 100,000 articles)
 #   HOTLINE_BENCH_SKIP_REPORTS=1  skip scripts/bench_reports.sh (database hotline_bench_reports, cases and 3,000,000 calls)
@@ -47,12 +49,26 @@ else
     "${psql[@]}" -d "$DB" -qc "VACUUM ANALYZE hotline_case" >> "$log" 2>&1
 fi
 
+# a reused database may come out of an earlier run's cron benchmark with every open case rewritten
+"${psql[@]}" -d "$DB" -qc "VACUUM ANALYZE hotline_case" >> "$log" 2>&1
 say "Running the benchmarks (registration, time-limit cron, case list)"
 "$VENV/bin/python" "$ROOT/bench/bench_case.py" --json "$results" -- "${odoo_args[@]}" >> "$log" 2>&1 \
     || die "the benchmarks failed: see $log"
+say "Profiling a registration (bench/profile_case.py)"
+profile="$VAR_DIR/bench/profile.json"
+"$VENV/bin/python" "$ROOT/bench/profile_case.py" --json "$profile" -- "${odoo_args[@]}" >> "$log" 2>&1 \
+    || die "the profile failed: see $log"
+imported="$VAR_DIR/bench/import.json"
+rm -f "$imported"
+if [ -z "${HOTLINE_BENCH_SKIP_IMPORT:-}" ]; then
+    say "Importing ${HOTLINE_BENCH_IMPORT_ROWS:-100000} earlier registrations through base_import"
+    "$VENV/bin/python" "$ROOT/bench/bench_case_import.py" --rows "${HOTLINE_BENCH_IMPORT_ROWS:-100000}" \
+        --file "$VAR_DIR/bench/case_import" --json "$imported" -- "${odoo_args[@]}" >> "$log" 2>&1 \
+        || die "the import benchmark failed: see $log"
+fi
 command_line="HOTLINE_BENCH_CASES=$CASES make bench"
 "$VENV/bin/python" "$ROOT/bench/report.py" "$results" "$ROOT/docs/BENCHMARKS.md" \
-    --generation "$generation" --command "$command_line"
+    --generation "$generation" --command "$command_line" --profile "$profile" --import-results "$imported"
 say "Results written to docs/BENCHMARKS.md"
 
 if [ -z "${HOTLINE_BENCH_SKIP_TELEPHONY:-}" ]; then

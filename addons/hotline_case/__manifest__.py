@@ -13,6 +13,7 @@
         "security/hotline_component_security.xml",
         "data/ir_sequence_data.xml",
         "data/mail_message_subtype_data.xml",
+        "data/mail_activity_type_data.xml",
         "data/ir_config_parameter_data.xml",
         "data/hotline_sla_policy_data.xml",
         "data/ir_cron_data.xml",

@@ -2,12 +2,13 @@ import logging
 from collections import defaultdict
 from datetime import timedelta
 
-from markupsafe import Markup, escape
+import pytz
 
 from odoo import Command, _, api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.osv import expression
-from odoo.tools import SQL, format_datetime, html2plaintext
+from odoo.tools import SQL, html2plaintext
+from odoo.tools.sql import create_index
 
 from odoo.addons.hotline_base.tools import mask_phone
 
@@ -34,16 +35,6 @@ STATES = [
     ("cancel", "Voided"),
 ]
 OPEN_STATES = ("new", "accepted", "assigned", "in_progress", "feedback", "return_visit")
-# Colours of the cases on the map, by state (overdue: red, due soon: orange, before the state's colour).
-MAP_COLORS = {
-    "new": "blue",
-    "accepted": "blue",
-    "assigned": "violet",
-    "in_progress": "violet",
-    "feedback": "teal",
-    "return_visit": "teal",
-    "done": "green",
-}
 HANDLING_STATES = ("assigned", "in_progress")
 # Changed only by the workflow methods and the deadline cron (DESIGN.md, "Integrity"): a direct
 # write by anyone but the superuser is refused, whatever the client (web, RPC, import).
@@ -94,9 +85,11 @@ ACCEPTANCE_STATUS = {
 class HotlineCase(models.Model):
     _name = "hotline.case"
     _description = "Hotline Case"
-    _inherit = ["hotline.mail.mixin", "portal.mixin", "mail.thread", "mail.activity.mixin"]
+    _inherit = ["hotline.mail.mixin", "hotline.deadline.mixin", "portal.mixin", "mail.thread", "mail.activity.mixin"]
     _order = "priority desc, reported_at desc, id desc"
     _check_company_auto = False
+    _hotline_stage_log_model = "hotline.case.stage.log"
+    _hotline_stage_log_field = "case_id"
 
     # ------------------------------------------------------------
     # FIELDS: registration
@@ -108,7 +101,8 @@ class HotlineCase(models.Model):
     partner_id = fields.Many2one(
         "res.partner", string="Caller", index=True, tracking=True, groups="hotline_base.group_hotline_operator"
     )
-    caller_name = fields.Char(tracking=True, groups="hotline_base.group_hotline_operator")
+    # trigram indexes: the list's search looks for words anywhere in the name, address and summary (ilike)
+    caller_name = fields.Char(tracking=True, index="trigram", groups="hotline_base.group_hotline_operator")
     caller_name_display = fields.Char(
         string="Caller (shown)",
         compute="_compute_caller_name_display",
@@ -139,7 +133,7 @@ class HotlineCase(models.Model):
     category_id = fields.Many2one("hotline.category", string="Category", index=True, tracking=True)
     service_type_id = fields.Many2one("hotline.service.type", string="Service Type", index=True, tracking=True)
     district_id = fields.Many2one("hotline.district", string="District", index=True, tracking=True)
-    address = fields.Char(tracking=True)
+    address = fields.Char(tracking=True, index="trigram")
     latitude = fields.Float(digits=(10, 7), groups="hotline_base.group_hotline_operator")
     longitude = fields.Float(digits=(10, 7), groups="hotline_base.group_hotline_operator")
     component_type_id = fields.Many2one(
@@ -157,7 +151,7 @@ class HotlineCase(models.Model):
     component_several_open_cases = fields.Boolean(
         related="component_id.has_several_open_cases", string="Component With Several Open Cases"
     )
-    summary = fields.Char(required=True, tracking=True)
+    summary = fields.Char(required=True, tracking=True, index="trigram")
     description = fields.Html(string="Details", sanitize_style=True)
     priority = fields.Selection(PRIORITIES, required=True, default="0", tracking=True)
     attachment_ids = fields.Many2many(
@@ -246,35 +240,15 @@ class HotlineCase(models.Model):
     department_log_ids = fields.One2many("hotline.case.department.log", "case_id", string="Department History")
 
     # ------------------------------------------------------------
-    # FIELDS: time limits
+    # FIELDS: time limits (the others come with hotline.deadline.mixin)
     # ------------------------------------------------------------
 
-    sla_policy_id = fields.Many2one("hotline.sla.policy", string="Time Limit Policy", tracking=True, copy=False)
-    stage_start = fields.Datetime(
-        string="Stage Started", readonly=True, copy=False, help="When the case entered its current stage."
-    )
-    deadline = fields.Datetime(readonly=True, copy=False, tracking=True, help="Deadline of the current stage.")
-    warning_at = fields.Datetime(
-        string="Warning From", readonly=True, copy=False, help="A reminder is sent from this moment on."
-    )
     handle_start = fields.Datetime(
         string="Handling Period Start", readonly=True, copy=False, help="When the department's time limit started."
     )
     handle_deadline = fields.Datetime(string="Handling Deadline", readonly=True, copy=False, tracking=True)
-    is_overdue = fields.Boolean(string="Overdue", readonly=True, copy=False)
-    overdue_state = fields.Selection(
-        [("on_time", "On Time"), ("warning", "Due Soon"), ("overdue", "Overdue")],
-        string="Time Limit Status",
-        default="on_time",
-        required=True,
-        readonly=True,
-        copy=False,
-    )
     handle_overdue = fields.Boolean(
         string="Handled Late", readonly=True, copy=False, help="The department's handling exceeded its deadline."
-    )
-    remaining_hours = fields.Float(
-        string="Hours Left", compute="_compute_remaining_hours", help="Hours until the deadline (negative: late)."
     )
     stage_log_ids = fields.One2many("hotline.case.stage.log", "case_id", string="Stage Log")
     extension_ids = fields.One2many("hotline.case.extension", "case_id", string="Extension Requests")
@@ -341,17 +315,21 @@ class HotlineCase(models.Model):
     ]
 
     def init(self):
-        # the deadline cron reads open cases only: small partial indexes instead of indexes on every case
-        open_states = SQL(", ").join(SQL("%s", state) for state in OPEN_STATES)
-        for column in ("deadline", "warning_at"):
-            self.env.cr.execute(
-                SQL(
-                    "CREATE INDEX IF NOT EXISTS %s ON hotline_case (%s) WHERE state IN (%s)",
-                    SQL.identifier(f"hotline_case_open_{column}_index"),
-                    SQL.identifier(column),
-                    open_states,
-                )
-            )
+        super().init()
+        # the former partial indexes of the cron, now the fields' own btree_not_null indexes (closed cases
+        # keep no deadline: the same rows)
+        self.env.cr.execute("DROP INDEX IF EXISTS hotline_case_open_deadline_index, hotline_case_open_warning_at_index")
+        # The case list opens on the open cases in the model's order: this partial index serves
+        # both its first page and its count without reading the (many) closed cases; see
+        # docs/BENCHMARKS.md (1,000,000 cases).
+        create_index(
+            self.env.cr,
+            "hotline_case_open_order_index",
+            self._table,
+            ["priority DESC", "reported_at DESC", "id DESC"],
+            # as the ORM writes the list's domain [("state", "not in", ...)]: with "OR state IS NULL"
+            where="state NOT IN ('done', 'cancel') OR state IS NULL",
+        )
 
     # ------------------------------------------------------------
     # COMPUTES
@@ -390,15 +368,6 @@ class HotlineCase(models.Model):
     def _compute_acceptance_status(self):
         for case in self:
             case.acceptance_status = ACCEPTANCE_STATUS.get(case.state, "not_processed")
-
-    @api.depends("deadline", "state")
-    def _compute_remaining_hours(self):
-        now = fields.Datetime.now()
-        for case in self:
-            if case.deadline and case.state in OPEN_STATES:
-                case.remaining_hours = round((case.deadline - now).total_seconds() / 3600.0, 2)
-            else:
-                case.remaining_hours = 0.0
 
     def _compute_extension_count(self):
         counts = dict(
@@ -447,11 +416,6 @@ class HotlineCase(models.Model):
             cases = self.search(domain, limit=50) if domain else self.browse()
             case.partner_case_ids = cases
             case.partner_case_count = len(cases)
-
-    def _compute_access_url(self):
-        super()._compute_access_url()
-        for case in self:
-            case.access_url = f"/my/hotline/{case.id}"
 
     # ------------------------------------------------------------
     # CONSTRAINTS AND ONCHANGES
@@ -538,8 +502,8 @@ class HotlineCase(models.Model):
             # before the number: a form left without a summary consumes no case number
             self._check_summary_given(vals)
             if vals.get("name") in (None, False, "", "/", "New", _("New")):
-                vals["name"] = self.env["ir.sequence"].next_by_code("hotline.case") or "/"
-            self._hotline_fill_partner(vals)
+                vals["name"] = self._hotline_next_case_number(vals.get("reported_at"))
+        self._hotline_fill_partners(vals_list)
         cases = super().create(vals_list)
         cases._hotline_link_attachments()
         cases._hotline_assign_sla_policy()
@@ -652,6 +616,20 @@ class HotlineCase(models.Model):
         for vals in vals_list:
             vals["name"] = _("New")
         return vals_list
+
+    @api.model
+    def load(self, fields, data):
+        """Import of earlier registrations: every error names its row (1 = the first data row).
+
+        ``load`` already imports all rows or none: any error rolls the whole file back.
+        """
+        # each reference of the file looked up once (see ir.fields.converter)
+        result = super(HotlineCase, self.with_context(hotline_import_id_cache={})).load(fields, data)
+        for message in result["messages"]:
+            rows = message.get("rows")
+            if message.get("type") == "error" and rows and "from" in rows and message.get("message"):
+                message["message"] = _("Row %(row)s: %(message)s", row=rows["from"] + 1, message=message["message"])
+        return result
 
     # ------------------------------------------------------------
     # ACTIONS: registration
@@ -1148,37 +1126,44 @@ class HotlineCase(models.Model):
         )
 
     def _hotline_merge_into(self, master):
-        """Merge these cases into ``master`` (record or id) as duplicates: they are voided and linked to it."""
-        if isinstance(master, int):
-            master = self.browse(master)
-        master.ensure_one()
-        self._check_group("hotline_base.group_hotline_supervisor", _("merge duplicate cases"))
-        if master.duplicate_of_id:
-            master = master.duplicate_of_id
-        if master in self:
-            raise UserError(_("A case cannot be merged into itself."))
-        if master.state == "cancel":
-            raise UserError(_("Case %s is voided: choose an open or completed case as the master.", master.name))
-        for case in self:
-            if case.state in ("done", "cancel"):
-                raise UserError(_("Case %s is closed: it cannot be merged.", case.name))
-            case.duplicate_ids.write({"duplicate_of_id": master.id})
-            case._hotline_write(
-                {
-                    "duplicate_of_id": master.id,
-                    "state": "cancel",
-                    "closed_at": fields.Datetime.now(),
-                    "cancel_reason": _("Duplicate of %s", master.name),
-                }
-            )
-        master.message_post(
-            body=_("Merged duplicates: %s", ", ".join(self.mapped("name"))),
-        )
-        return master
+        """Merge these cases into ``master`` (record or id) as duplicates (see ``hotline.case.merge``)."""
+        return self.env["hotline.case.merge"]._hotline_merge(self, master)
 
     # ------------------------------------------------------------
     # BUSINESS: registration
     # ------------------------------------------------------------
+
+    @api.model
+    def _hotline_fill_partners(self, vals_list):
+        """``_hotline_fill_partner`` for many registrations (an import): one search for all their phones."""
+        wanted = [
+            vals
+            for vals in vals_list
+            if not vals.get("partner_id") and vals.get("caller_phone") and not vals.get("anonymous")
+        ]
+        if len(wanted) < 2:
+            for vals in wanted:
+                self._hotline_fill_partner(vals)
+            return
+        Partner = self.env["res.partner"]
+        numbers = {id(vals): Partner._hotline_normalize_phone(vals["caller_phone"]) for vals in wanted}
+        known = {number for number in numbers.values() if number}
+        if not known:
+            return
+        found = {}
+        # in _hotline_find_by_phone's order: the first partner found for a number wins
+        for partner in Partner.search(
+            ["|", ("hotline_phone_normalized", "in", list(known)), ("hotline_mobile_normalized", "in", list(known))],
+            order="hotline_vip desc, id desc",
+        ):
+            for number in (partner.hotline_phone_normalized, partner.hotline_mobile_normalized):
+                if number in known:
+                    found.setdefault(number, partner)
+        for vals in wanted:
+            partner = found.get(numbers[id(vals)])
+            if partner:
+                vals["partner_id"] = partner.id
+                vals["caller_name"] = vals.get("caller_name") or partner.name
 
     @api.model
     def _hotline_fill_partner(self, vals):
@@ -1224,6 +1209,17 @@ class HotlineCase(models.Model):
         if values:
             records |= self.env["ir.attachment"].create(values)
         return records
+
+    @api.model
+    def _hotline_next_case_number(self, reported_at=None):
+        """The next case number, in the year the case was reported (in the centre's time zone): an
+        earlier registration imported in January is numbered in the year before."""
+        tz = pytz.timezone(self.env.company.resource_calendar_id.tz or self._hotline_tz())
+        moment = fields.Datetime.to_datetime(reported_at) or fields.Datetime.now()
+        day = pytz.utc.localize(moment).astimezone(tz).date()
+        # ir_sequence_date: the prefix's %(year)s; sequence_date: the year's own counter (date range)
+        sequence = self.env["ir.sequence"].with_context(ir_sequence_date=day)
+        return sequence.next_by_code("hotline.case", sequence_date=day) or "/"
 
     def _hotline_next_processing_number(self):
         self.ensure_one()
@@ -1277,15 +1273,12 @@ class HotlineCase(models.Model):
         )
 
     # ------------------------------------------------------------
-    # BUSINESS: time limits
+    # BUSINESS: time limits (hotline.deadline.mixin's hooks)
     # ------------------------------------------------------------
 
-    def _hotline_assign_sla_policy(self):
-        Policy = self.env["hotline.sla.policy"]
-        for case in self.filtered(lambda c: not c.sla_policy_id):
-            policy = Policy._find_policy(case)
-            if policy:
-                case.sla_policy_id = policy
+    @api.model
+    def _hotline_deadline_states(self):
+        return OPEN_STATES
 
     def _hotline_calendar(self):
         """The calendar the time limits run on, or an empty one for round-the-clock policies."""
@@ -1297,39 +1290,18 @@ class HotlineCase(models.Model):
             return self.department_id.sudo()._hotline_get_calendar()
         return self.company_id.resource_calendar_id or self.env.company.resource_calendar_id
 
-    def _hotline_add_hours(self, start, hours):
+    def _hotline_stage_start(self, now):
+        """A new case's time limit runs from the moment it was reported."""
         self.ensure_one()
-        return self.env["hotline.working.time"]._add_working_hours(self._hotline_calendar(), start, hours)
-
-    def _hotline_hours_between(self, start, end, calendar=None):
-        self.ensure_one()
-        calendar = self._hotline_calendar() if calendar is None else calendar
-        return self.env["hotline.working.time"]._working_hours_between(calendar, start, end)
-
-    @api.model
-    def _hotline_overdue_state(self, now, warning_at, deadline):
-        if deadline and now > deadline:
-            return "overdue"
-        if warning_at and now >= warning_at:
-            return "warning"
-        return "on_time"
+        return self.reported_at if self.state == "new" else now
 
     def _hotline_stage_deadline_vals(self, now):
-        """Deadline, warning moment and status for the stage the case has just entered."""
         self.ensure_one()
+        if self.state not in HANDLING_STATES:
+            return super()._hotline_stage_deadline_vals(now)
         vals = {"stage_start": now, "deadline": False, "warning_at": False}
-        policy = self.sla_policy_id
-        if self.state in ("assigned", "in_progress"):
-            vals.update(self._hotline_handle_deadline_vals(now))
-        elif policy and self.state in OPEN_STATES:
-            hours = policy._get_stage_hours(self.state)
-            start = self.reported_at if self.state == "new" else now
-            if hours:
-                vals["deadline"] = self._hotline_add_hours(start, hours)
-                vals["warning_at"] = self._hotline_add_hours(start, hours * policy.warning_ratio)
-        vals["overdue_state"] = self._hotline_overdue_state(now, vals["warning_at"], vals["deadline"])
-        vals["is_overdue"] = vals["overdue_state"] == "overdue"
-        return vals
+        vals.update(self._hotline_handle_deadline_vals(now))
+        return self._hotline_with_overdue_state(vals, now)
 
     def _hotline_handle_deadline_vals(self, now):
         """The department's time limit runs from dispatch (or a reopening) until the feedback."""
@@ -1347,40 +1319,10 @@ class HotlineCase(models.Model):
             "warning_at": self._hotline_add_hours(start, hours * policy.warning_ratio),
         }
 
-    def _hotline_enter_stage(self):
-        """Start the stage the cases are in: time limit and an open stage-log line."""
-        now = fields.Datetime.now()
-        log_vals = []
-        for case in self:
-            super(HotlineCase, case).write(case._hotline_stage_deadline_vals(now))
-            log_vals.append(
-                {
-                    "case_id": case.id,
-                    "state": case.state,
-                    "user_id": self.env.user.id,
-                    "department_id": case.department_id.id,
-                    "date_in": now,
-                }
-            )
-        # sudo: the stage log is written by the workflow only, users just read it
-        self.env["hotline.case.stage.log"].sudo().create(log_vals)
-
-    def _hotline_leave_stage(self):
-        """Close the open stage-log lines: duration in working hours and whether the deadline was missed."""
-        now = fields.Datetime.now()
-        # sudo: the stage log is written by the workflow only, users just read it
-        logs = self.env["hotline.case.stage.log"].sudo().search([("case_id", "in", self.ids), ("date_out", "=", False)])
-        for log in logs:
-            case = log.case_id
-            calendar = case._hotline_log_calendar(log)
-            log.write(
-                {
-                    "date_out": now,
-                    "deadline": case.deadline,
-                    "working_hours": round(case._hotline_hours_between(log.date_in, now, calendar), 2),
-                    "overdue": log.overdue or bool(case.deadline and now > case.deadline),
-                }
-            )
+    def _hotline_stage_log_vals(self, now):
+        vals = super()._hotline_stage_log_vals(now)
+        vals["department_id"] = self.department_id.id
+        return vals
 
     def _hotline_log_calendar(self, log):
         self.ensure_one()
@@ -1391,116 +1333,27 @@ class HotlineCase(models.Model):
             return log.department_id.sudo()._hotline_get_calendar()
         return self.company_id.resource_calendar_id or self.env.company.resource_calendar_id
 
-    def _hotline_extend_deadline(self, new_deadline, extension=None):
-        """Move the current stage's deadline (an approved extension request)."""
-        self.ensure_one()
-        now = fields.Datetime.now()
-        vals = {"deadline": new_deadline, "warning_at": new_deadline}
-        if self.state in ("assigned", "in_progress"):
+    def _hotline_extended_deadline_vals(self, new_deadline):
+        vals = super()._hotline_extended_deadline_vals(new_deadline)
+        if self.state in HANDLING_STATES:
             vals["handle_deadline"] = new_deadline
-        if self.deadline and self.warning_at and self.warning_at < self.deadline:
-            # keep the same notice before the new deadline
-            vals["warning_at"] = new_deadline - (self.deadline - self.warning_at)
-        vals["overdue_state"] = self._hotline_overdue_state(now, vals["warning_at"], new_deadline)
-        vals["is_overdue"] = vals["overdue_state"] == "overdue"
-        self._hotline_write(vals)
-        reason = extension.reason if extension else ""
-        self.message_post(
-            body=_(
-                "Deadline extended to %(deadline)s: %(reason)s",
-                deadline=format_datetime(self.env, new_deadline, tz=self._hotline_tz()),
-                reason=reason,
-            ),
-            partner_ids=self._hotline_department_partners().ids,
-        )
+        return vals
 
-    # ------------------------------------------------------------
-    # BUSINESS: deadline cron
-    # ------------------------------------------------------------
+    def _hotline_extension_partners(self):
+        return self._hotline_department_partners()
 
     @api.model
-    def _cron_check_deadlines(self, batch_size=20000):
-        """Mark cases due soon and overdue, set-based, and notify the cases that changed."""
-        now = fields.Datetime.now()
-        self.env.flush_all()
-        overdue_ids = self._hotline_mark_overdue(now, batch_size)
-        warning_ids = self._hotline_mark_warning(now, batch_size)
-        self.invalidate_model(["overdue_state", "is_overdue", "handle_overdue", "write_date"])
-        self.browse(overdue_ids)._hotline_notify_deadline("overdue")
-        self.browse(warning_ids)._hotline_notify_deadline("warning")
-        if len(overdue_ids) >= batch_size or len(warning_ids) >= batch_size:
-            # more to do: let the cron run again right away
-            self.env["ir.cron"]._notify_progress(done=len(overdue_ids) + len(warning_ids), remaining=1)
-        return overdue_ids, warning_ids
+    def _hotline_overdue_set_sql(self):
+        # a case overdue while with its department was handled late
+        return SQL("handle_overdue = c.handle_overdue OR c.state IN %s", HANDLING_STATES)
 
     @api.model
-    def _hotline_mark_overdue(self, now, limit):
-        """Cases past their deadline become overdue, and so does their open stage-log line: one statement."""
-        self.env.cr.execute(
-            SQL(
-                """
-                WITH todo AS (
-                    SELECT id FROM hotline_case
-                     WHERE state IN %(states)s
-                       AND deadline < %(now)s
-                       AND overdue_state != 'overdue'
-                     LIMIT %(limit)s
-                       FOR UPDATE SKIP LOCKED
-                ), updated AS (
-                    UPDATE hotline_case c
-                       SET overdue_state = 'overdue',
-                           is_overdue = TRUE,
-                           handle_overdue = c.handle_overdue OR c.state IN %(handling)s,
-                           write_date = %(now)s
-                      FROM todo
-                     WHERE c.id = todo.id
-                 RETURNING c.id
-                ), logs AS (
-                    UPDATE hotline_case_stage_log log
-                       SET overdue = TRUE
-                      FROM updated
-                     WHERE log.case_id = updated.id AND log.date_out IS NULL
-                )
-                SELECT id FROM updated
-                """,
-                now=now,
-                states=OPEN_STATES,
-                handling=HANDLING_STATES,
-                limit=limit,
-            )
-        )
-        ids = [row[0] for row in self.env.cr.fetchall()]
-        if ids:
-            self.env["hotline.case.stage.log"].invalidate_model(["overdue"])
-        return ids
+    def _hotline_overdue_set_fields(self):
+        return ["handle_overdue"]
 
-    @api.model
-    def _hotline_mark_warning(self, now, limit):
-        """Cases past their warning moment but not their deadline become due soon: one statement."""
-        self.env.cr.execute(
-            SQL(
-                """
-                WITH todo AS (
-                    SELECT id FROM hotline_case
-                     WHERE state IN %(states)s
-                       AND warning_at <= %(now)s
-                       AND (deadline IS NULL OR deadline >= %(now)s)
-                       AND overdue_state = 'on_time'
-                     LIMIT %(limit)s
-                       FOR UPDATE SKIP LOCKED
-                )
-                UPDATE hotline_case c
-                   SET overdue_state = 'warning', write_date = %(now)s
-                  FROM todo
-                 WHERE c.id = todo.id
-             RETURNING c.id
-                """,
-                now=now,
-                states=OPEN_STATES,
-                limit=limit,
-            )
-        )
-        return [row[0] for row in self.env.cr.fetchall()]
+    def _hotline_digest_line(self):
+        self.ensure_one()
+        return self.summary or ""
 
     # ------------------------------------------------------------
     # BUSINESS: notifications
@@ -1516,9 +1369,7 @@ class HotlineCase(models.Model):
         """Who handles the case now: the department's staff, else the centre's supervisor or operator."""
         self.ensure_one()
         if self.department_id and self.state in ("assigned", "in_progress"):
-            # sudo: department members are not readable by every operator
-            department = self.department_id.sudo()
-            return (department.member_ids | department.manager_user_id).sudo(False)
+            return self.department_id._hotline_member_users()
         return self.accept_user_id or self.user_id
 
     def _hotline_supervisor_users(self):
@@ -1595,131 +1446,36 @@ class HotlineCase(models.Model):
         }
         (users | partners.user_ids)._bus_send("hotline/supervision", payload)
 
-    def _hotline_notify_deadline(self, kind):
-        """Log the change on every case (one statement) and send each recipient one digest."""
-        if not self:
-            return
-        self._hotline_log_deadline(kind)
-        Partner = self.env["res.partner"]
-        for partner_id, case_ids in self._hotline_deadline_recipients().items():
-            self.browse(case_ids)._hotline_send_digest(Partner.browse(partner_id), kind)
-
-    def _hotline_log_deadline(self, kind):
-        """A chatter note on each case, written in one INSERT: the cron may change thousands of cases at once."""
-        if kind == "overdue":
-            template = self.env._("Time limit exceeded (deadline %s).")
-        else:
-            template = self.env._("Time limit due soon (deadline %s).")
-        tz = self.env.company.resource_calendar_id.tz or self._hotline_tz()
-        self.env.cr.execute(
-            SQL(
-                """
-                INSERT INTO mail_message (model, res_id, body, message_type, subtype_id, author_id, is_internal,
-                                          date, create_uid, create_date, write_uid, write_date)
-                SELECT %(model)s, c.id,
-                       replace(%(template)s, %(token)s,
-                               coalesce(to_char((c.deadline AT TIME ZONE 'UTC') AT TIME ZONE %(tz)s,
-                                                'YYYY-MM-DD HH24:MI'), '')),
-                       'notification', %(subtype)s, %(author)s, TRUE, %(now)s, %(uid)s, %(now)s, %(uid)s, %(now)s
-                  FROM hotline_case c
-                 WHERE c.id = ANY(%(ids)s)
-                """,
-                model=self._name,
-                template=str(escape(template)),
-                token="%s",
-                tz=tz,
-                subtype=self.env["ir.model.data"]._xmlid_to_res_id("mail.mt_note"),
-                author=self.env.ref("base.partner_root").id,
-                now=fields.Datetime.now(),
-                uid=self.env.uid,
-                ids=list(self.ids),
-            )
-        )
-        self.invalidate_recordset(["message_ids"])
-
     def _hotline_deadline_recipients(self):
         """{partner id: [case ids]}: the handlers of each case and the supervisor who accepted it.
 
-        Read with one query per table, not per case.
+        Read in one query per table, not per case.
         """
-        self.env.cr.execute(
-            SQL(
-                "SELECT id, state, department_id, accept_user_id, user_id FROM hotline_case WHERE id = ANY(%s)",
-                list(self.ids),
-            )
-        )
-        rows = self.env.cr.fetchall()
-        department_ids = {row[2] for row in rows if row[2] and row[1] in HANDLING_STATES}
-        members = self._hotline_department_member_partners(department_ids)
-        user_ids = {user_id for row in rows for user_id in row[3:] if user_id}
+        self.fetch(["state", "department_id", "accept_user_id", "user_id"])
+        handled = self.filtered(lambda case: case.department_id and case.state in HANDLING_STATES)
+        members = self._hotline_department_member_partners(handled.department_id.ids)
         # sudo: the recipients' partners, whoever runs the cron
-        users = self.env["res.users"].sudo().browse(user_ids)
+        users = (self.accept_user_id | self.user_id).sudo()
         user_partner = {user.id: user.partner_id.id for user in users}
         recipients = defaultdict(list)
-        for case_id, state, department_id, accept_user_id, user_id in rows:
-            if department_id and state in HANDLING_STATES:
-                partner_ids = set(members.get(department_id, ()))
+        for case in self:
+            if case in handled:
+                partner_ids = set(members.get(case.department_id.id, ()))
             else:
-                partner_ids = {user_partner.get(accept_user_id or user_id)}
-            partner_ids.add(user_partner.get(accept_user_id))
-            for partner_id in partner_ids - {None}:
-                recipients[partner_id].append(case_id)
+                partner_ids = {user_partner.get((case.accept_user_id or case.user_id).id)}
+            partner_ids.add(user_partner.get(case.accept_user_id.id))
+            for partner_id in partner_ids - {None, False}:
+                recipients[partner_id].append(case.id)
         return recipients
 
     @api.model
     def _hotline_department_member_partners(self, department_ids):
         """{department id: partner ids of its members and manager}."""
-        if not department_ids:
-            return {}
-        departments = self.env["hotline.department"].browse(department_ids)
-        return {department.id: department._hotline_member_partners().ids for department in departments}
-
-    def _hotline_deadline_text(self):
-        self.ensure_one()
-        return (
-            format_datetime(self.env, self.deadline, tz=self._hotline_tz(), dt_format="short") if self.deadline else ""
-        )
-
-    @api.model
-    def _hotline_tz(self):
-        """The time zone deadlines are shown in: the user's, else the centre's working calendar's."""
-        return self.env.user.tz or self.env.company.resource_calendar_id.tz or "UTC"
-
-    def _hotline_send_digest(self, partner, kind):
-        if kind == "overdue":
-            subject = _("%s case(s) are overdue", len(self))
-        else:
-            subject = _("%s case(s) are due soon", len(self))
-        lines = Markup("").join(
-            Markup("<li>%s — %s (%s)</li>") % (case.name, case.summary or "", case._hotline_deadline_text())
-            for case in self[:50]
-        )
-        body = Markup("<p>%s</p><ul>%s</ul>") % (subject, lines)
-        # sudo: the cron's digest goes to people who may not read every listed case themselves
-        self.env["mail.thread"].sudo().message_notify(
-            partner_ids=partner.ids,
-            subject=subject,
-            body=body,
-            model=self._name,
-            res_id=self[:1].id,
-        )
-        partner._bus_send(
-            "hotline/supervision",
-            {"title": subject, "message": ", ".join(self[:10].mapped("name")), "level": kind, "case_id": self[:1].id},
-        )
+        return self.env["hotline.department"].browse(department_ids)._hotline_member_partners_by_department()
 
     # ------------------------------------------------------------
     # BUSINESS: helpers for the form
     # ------------------------------------------------------------
-
-    @api.model
-    def _hotline_mask_phone(self):
-        """Whether the current user sees callers' phones masked (department staff, unless allowed)."""
-        if not self.env.user.share:
-            return False
-        # sudo: a harmless setting that portal users cannot read themselves
-        show = self.env["ir.config_parameter"].sudo().get_param("hotline_case.portal_show_phone")
-        return not show or show in ("False", "0")
 
     @api.model
     def _hotline_duplicate_days(self):
@@ -1778,101 +1534,3 @@ class HotlineCase(models.Model):
         if domain and self._origin.id:
             domain = expression.AND([domain, [("id", "!=", self._origin.id)]])
         return domain
-
-    # ------------------------------------------------------------
-    # BUSINESS: the map
-    # ------------------------------------------------------------
-
-    @api.model
-    def hotline_map_data(self, domain, limit=20000, groupby=None):
-        """Markers for the map view: ``[id, lat, lon, colour]`` of the located cases of ``domain`` (search
-        panel included) the user may read; the popup's texts come with ``hotline_map_popup`` on a click.
-        Grouped by a stored many2one or selection field (the search's first grouping), each marker also
-        carries its group's value and ``groups`` lists ``[value, label]``.
-
-        One query on the columns the markers need: 10,000 cases must come in a fraction of a second.
-        """
-        self._check_map_access()
-        limit = max(1, min(int(limit or 20000), 50000))
-        located = ["|", ("latitude", "!=", 0), ("longitude", "!=", 0)]
-        group_field = self._hotline_map_group_field(groupby)
-        self.flush_model(
-            ["latitude", "longitude", "state", "overdue_state", *([group_field.name] if group_field else [])]
-        )
-        query = self._search(expression.AND([domain or [], located]), limit=limit)
-        query.order = None  # any order: sorting would make the planner walk the primary key over every case
-        table = self._table
-        rows = self.env.execute_query(
-            query.select(
-                SQL.identifier(table, "id"),
-                SQL("round(%s, 6)::float8", SQL.identifier(table, "latitude")),
-                SQL("round(%s, 6)::float8", SQL.identifier(table, "longitude")),
-                self._hotline_map_color_sql(),
-                *([SQL.identifier(table, group_field.name)] if group_field else []),
-            )
-        )
-        # the rows are the markers: no Python per case
-        result = {"markers": rows, "truncated": len(rows) >= limit}
-        if group_field:
-            result["groups"] = self._hotline_map_group_labels(group_field, {row[4] for row in rows})
-        return result
-
-    @api.model
-    def _hotline_map_group_field(self, groupby):
-        """The field of the search's first grouping when the map can colour by it (stored, readable)."""
-        name = (groupby or [""])[0].split(":")[0] if isinstance(groupby, list | tuple) else ""
-        field = self._fields.get(name)
-        if not field or not field.store or field.type not in ("many2one", "selection"):
-            return None
-        if field.groups and not self.env.user.has_groups(field.groups):
-            return None
-        return field
-
-    @api.model
-    def _hotline_map_group_labels(self, field, values):
-        if field.type == "selection":
-            labels = dict(field._description_selection(self.env))
-        else:
-            records = self.env[field.comodel_name].browse(value for value in values if value)
-            labels = {record.id: record.display_name for record in records._filtered_access("read")}
-        groups = [[value, labels.get(value) or (_("None") if not value else str(value))] for value in values]
-        return sorted(groups, key=lambda group: group[1])
-
-    def hotline_map_popup(self):
-        """What a marker's popup shows: number, summary, status, deadline."""
-        self._check_map_access()
-        labels = dict(self._fields["state"]._description_selection(self.env))
-        return [
-            {
-                "id": case.id,
-                "title": case.name,
-                "subtitle": case.summary or "",
-                "state_label": labels.get(case.state, case.state),
-                "deadline": fields.Datetime.to_string(case.deadline)
-                if case.deadline and case.state in OPEN_STATES
-                else False,
-                "overdue": case.overdue_state == "overdue" and case.state in OPEN_STATES,
-            }
-            for case in self
-        ]
-
-    @api.model
-    def _check_map_access(self):
-        if not self.env.user.has_group("hotline_base.group_hotline_operator"):
-            raise AccessError(_("Only the hotline centre sees cases on the map."))
-
-    @api.model
-    def _hotline_map_color_sql(self):
-        """A marker's colour: red overdue, orange due soon, else by state (MAP_COLORS)."""
-        state = SQL.identifier(self._table, "state")
-        overdue_state = SQL.identifier(self._table, "overdue_state")
-        open_states = SQL(", ").join(SQL("%s", name) for name in OPEN_STATES)
-        by_state = SQL(" ").join(SQL("WHEN %s = %s THEN %s", state, name, color) for name, color in MAP_COLORS.items())
-        return SQL(
-            "CASE WHEN %(state)s IN (%(open)s) AND %(overdue)s = 'overdue' THEN 'red'"
-            " WHEN %(state)s IN (%(open)s) AND %(overdue)s = 'warning' THEN 'orange' %(by_state)s ELSE 'grey' END",
-            state=state,
-            open=open_states,
-            overdue=overdue_state,
-            by_state=by_state,
-        )

@@ -1,11 +1,14 @@
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError, ValidationError
+from odoo.tools import plaintext2html
+
+DECISION_ACTIVITY = "hotline_case.mail_act_extension_decision"
 
 
 class HotlineCaseExtension(models.Model):
     _name = "hotline.case.extension"
     _description = "Case Extension Request"
-    _inherit = ["mail.thread"]
+    _inherit = ["mail.thread", "mail.activity.mixin"]
     _order = "create_date desc, id desc"
 
     case_id = fields.Many2one("hotline.case", string="Case", required=True, index=True, ondelete="cascade")
@@ -50,6 +53,7 @@ class HotlineCaseExtension(models.Model):
         for extension in extensions:
             extension.current_deadline = extension.case_id.deadline
             extension.case_id._hotline_notify_extension_requested(extension)
+        extensions._hotline_schedule_decision_activities()
         return extensions
 
     # ------------------------------------------------------------
@@ -60,6 +64,7 @@ class HotlineCaseExtension(models.Model):
         for extension in self:
             extension._check_can_decide()
             new_deadline = extension._compute_new_deadline()
+            extension._hotline_close_decision_activities(feedback=_("Approved"))
             extension.write(
                 {
                     "state": "approved",
@@ -73,6 +78,7 @@ class HotlineCaseExtension(models.Model):
     def action_refuse(self):
         for extension in self:
             extension._check_can_decide()
+            extension._hotline_close_decision_activities()
             extension.write({"state": "refused", "approver_id": self.env.user.id, "decided_at": fields.Datetime.now()})
             extension.case_id.message_post(
                 body=_(
@@ -102,3 +108,35 @@ class HotlineCaseExtension(models.Model):
         case = self.case_id
         base = case.deadline or fields.Datetime.now()
         return case._hotline_add_hours(base, self.requested_hours)
+
+    def _hotline_decision_users(self):
+        """Who decides: the supervisor who accepted the case, else the shift supervisors."""
+        self.ensure_one()
+        supervisor = self.case_id._hotline_supervisor_users()
+        if supervisor:
+            return supervisor
+        group = self.env.ref("hotline_base.group_hotline_supervisor")
+        # sudo: the supervisors, whoever asks for the extension
+        return self.env["res.users"].sudo().search([("groups_id", "in", group.id), ("share", "=", False)]).sudo(False)
+
+    def _hotline_schedule_decision_activities(self):
+        """A decision activity for each supervisor who must approve or refuse the request."""
+        for extension in self.filtered(lambda e: e.state == "requested"):
+            for user in extension._hotline_decision_users():
+                # sudo: department staff ask, but may not create activities; quick update: the case's
+                # message already told the supervisor
+                extension.sudo().with_context(mail_activity_quick_update=True).activity_schedule(
+                    DECISION_ACTIVITY,
+                    summary=_("Extension request for %s", extension.case_id.name),
+                    note=plaintext2html(extension.reason or ""),
+                    user_id=user.id,
+                )
+
+    def _hotline_close_decision_activities(self, feedback=False):
+        """The decider's activity is done (approval) or all are removed (refusal), as for time off."""
+        # sudo: activities of other supervisors are removed too
+        activities = self.sudo().activity_search([DECISION_ACTIVITY])
+        done = activities.filtered(lambda a: a.user_id == self.env.user) if feedback else activities.browse()
+        (activities - done).unlink()
+        if done:
+            done.action_feedback(feedback=feedback)

@@ -1,36 +1,33 @@
-from odoo import _, api, models
-from odoo.tools.sql import create_index
+from odoo import api, models
 
 
 class HotlineCase(models.Model):
+    """What department staff (portal users) see of a case and how they talk about it."""
+
     _inherit = "hotline.case"
 
     # Department staff only read cases (record rules), yet they discuss them with the centre
     # in the portal chatter: reading a case is enough to post on it.
     _mail_post_access = "read"
 
-    def init(self):
-        super().init()
-        # The case list opens on the open cases in the model's order: this partial index serves
-        # both its first page and its count without reading the (many) closed cases; see
-        # docs/BENCHMARKS.md (1,000,000 cases).
-        create_index(
-            self.env.cr,
-            "hotline_case_open_order_index",
-            self._table,
-            ["priority DESC", "reported_at DESC", "id DESC"],
-            # as the ORM writes the list's domain [("state", "not in", ...)]: with "OR state IS NULL"
-            where="state NOT IN ('done', 'cancel') OR state IS NULL",
-        )
-
-    # ------------------------------------------------------------
-    # PORTAL AND MAIL
-    # ------------------------------------------------------------
+    def _compute_access_url(self):
+        super()._compute_access_url()
+        for case in self:
+            case.access_url = f"/my/hotline/{case.id}"
 
     def _mail_get_partner_fields(self, introspect_fields=False):
         # The caller is a citizen, not a customer with a portal account: messages on the case never
         # go to them, and department staff (who may not read partner_id) post without reading it.
         return []
+
+    @api.model
+    def _hotline_mask_phone(self):
+        """Whether the current user sees callers' phones masked (department staff, unless allowed)."""
+        if not self.env.user.share:
+            return False
+        # sudo: a harmless setting that portal users cannot read themselves
+        show = self.env["ir.config_parameter"].sudo().get_param("hotline_case.portal_show_phone")
+        return not show or show in ("False", "0")
 
     def _hotline_portal_attachments(self):
         """The files department staff may open: the case's own, the feedback's, and those of messages
@@ -47,20 +44,3 @@ class HotlineCase(models.Model):
         """Whether department staff see this caller's full number (logged as personal data access)."""
         self.ensure_one()
         return bool(self.caller_phone_display) and not self._hotline_mask_phone()
-
-    # ------------------------------------------------------------
-    # IMPORT
-    # ------------------------------------------------------------
-
-    @api.model
-    def load(self, fields, data):
-        """Import of earlier registrations: every error names its row (1 = the first data row).
-
-        ``load`` already imports all rows or none: any error rolls the whole file back.
-        """
-        result = super().load(fields, data)
-        for message in result["messages"]:
-            rows = message.get("rows")
-            if message.get("type") == "error" and rows and "from" in rows and message.get("message"):
-                message["message"] = _("Row %(row)s: %(message)s", row=rows["from"] + 1, message=message["message"])
-        return result

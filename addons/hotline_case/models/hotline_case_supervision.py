@@ -1,13 +1,15 @@
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
+from odoo.tools import plaintext2html
 
+ANSWER_ACTIVITY = "hotline_case.mail_act_supervision_answer"
 LEVELS = [("urge", "Urge"), ("warn", "Warn"), ("red", "Red Card")]
 
 
 class HotlineCaseSupervision(models.Model):
     _name = "hotline.case.supervision"
     _description = "Case Supervision Order"
-    _inherit = ["mail.thread"]
+    _inherit = ["mail.thread", "mail.activity.mixin"]
     _order = "create_date desc, id desc"
 
     name = fields.Char(compute="_compute_name", store=True)
@@ -64,7 +66,17 @@ class HotlineCaseSupervision(models.Model):
         for supervision in supervisions:
             supervision._check_case_open()
             supervision.case_id._hotline_notify_supervision(supervision)
+        supervisions._hotline_schedule_answer_activities()
         return supervisions
+
+    def write(self, vals):
+        result = super().write(vals)
+        if vals.get("state") in ("answered", "closed"):
+            self._hotline_close_answer_activities()
+        elif vals.get("state") == "open" or "department_id" in vals:
+            # reopened, or moved with the case to another department: the new handlers must answer
+            self._hotline_schedule_answer_activities()
+        return result
 
     # ------------------------------------------------------------
     # ACTIONS
@@ -73,6 +85,7 @@ class HotlineCaseSupervision(models.Model):
     def action_answer(self):
         for supervision in self:
             supervision._check_can_answer()
+            supervision._hotline_close_answer_activities(feedback=supervision.answer)
             supervision.write(
                 {"state": "answered", "answered_by_id": self.env.user.id, "answered_at": fields.Datetime.now()}
             )
@@ -115,3 +128,28 @@ class HotlineCaseSupervision(models.Model):
         body = _("Supervision answered by %(user)s: %(answer)s", user=self.env.user.name, answer=self.answer)
         self.message_post(body=body, partner_ids=self.user_id.partner_id.ids)
         self.case_id.message_post(body=body)
+
+    def _hotline_schedule_answer_activities(self):
+        """An "answer by" activity for each person who must answer: the case's current handlers."""
+        # sudo: the activities are the workflow's; department staff may not manage activities themselves
+        self.sudo().activity_unlink([ANSWER_ACTIVITY])
+        for supervision in self.filtered(lambda s: s.state == "open"):
+            answer_by = fields.Date.context_today(supervision, supervision.deadline or fields.Datetime.now())
+            for user in supervision.case_id._hotline_handler_users():
+                # quick update: the supervision itself already told them (message, e-mail, bus)
+                supervision.sudo().with_context(mail_activity_quick_update=True).activity_schedule(
+                    ANSWER_ACTIVITY,
+                    date_deadline=answer_by,
+                    summary=_("Answer supervision of %s", supervision.case_id.name),
+                    note=plaintext2html(supervision.message or ""),
+                    user_id=user.id,
+                )
+
+    def _hotline_close_answer_activities(self, feedback=False):
+        """The answerer's activity is done (with the answer as feedback); the others' are removed."""
+        # sudo: department staff may not read or write activities themselves
+        activities = self.sudo().activity_search([ANSWER_ACTIVITY])
+        done = activities.filtered(lambda a: a.user_id == self.env.user) if feedback else activities.browse()
+        (activities - done).unlink()
+        if done:
+            done.action_feedback(feedback=feedback)

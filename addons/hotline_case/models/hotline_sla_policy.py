@@ -72,10 +72,15 @@ class HotlineSlaPolicy(models.Model):
     @api.model
     def _find_policy(self, case):
         """The first active policy (by sequence) that matches ``case``, else the default from the settings."""
-        for policy in self.search([]):
+        return self._match_policy(case, self.search([])) or self._get_default_policy()
+
+    @api.model
+    def _match_policy(self, case, policies):
+        """The first of ``policies`` that matches ``case``, or no policy."""
+        for policy in policies:
             if policy._matches_case(case):
                 return policy
-        return self._get_default_policy()
+        return self.browse()
 
     @api.model
     def _get_default_policy(self):

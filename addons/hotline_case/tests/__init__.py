@@ -1,5 +1,8 @@
 from . import (
     test_access,
+    test_activities,
+    test_batch_paths,
+    test_case_numbers,
     test_case_tour,
     test_case_workflow,
     test_component_portal,

@@ -276,3 +276,30 @@ class TestImportExport(HotlineCaseCommon):
         wizard = self.env["hotline.case.export"].with_user(self.district_operator).create({})
         with self.assertRaises(AccessError):
             wizard._hotline_xlsx(outside.with_user(self.district_operator))
+
+    def test_operators_cannot_unmask_the_export(self):
+        cases = self._cases(1)
+        Export = self.env["hotline.case.export"].with_user(self.operator)
+        with self.assertRaises(AccessError):
+            Export.create({"case_ids": cases.ids, "mask_phones": False})
+        wizard = Export.create({"case_ids": cases.ids})
+        self.assertFalse(wizard.can_unmask)
+        with self.assertRaises(AccessError):
+            wizard.write({"mask_phones": False})
+        # a flag set past the check (by the superuser) still does not unmask for an operator
+        wizard.sudo().mask_phones = False
+        strings, _rows = self._xlsx_strings(wizard._hotline_xlsx(cases.with_user(self.operator)))
+        self.assertIn("138****8000", strings)
+        self.assertNotIn("13800138000", strings)
+
+    def test_supervisors_may_unmask_the_export(self):
+        cases = self._cases(1) | self._cases(1, anonymous=True)
+        wizard = (
+            self.env["hotline.case.export"]
+            .with_user(self.supervisor)
+            .create({"case_ids": cases.ids, "mask_phones": False})
+        )
+        self.assertTrue(wizard.can_unmask)
+        strings, _rows = self._xlsx_strings(wizard._hotline_xlsx(cases.with_user(self.supervisor)))
+        self.assertIn("13800138000", strings)
+        self.assertIn("138****8000", strings, "an anonymous caller's number stays masked")

@@ -214,6 +214,20 @@ class TestDeadlineCron(HotlineCaseCommon):
         self.assertEqual(len(second), 2)
         self.assertEqual(set(cases.mapped("overdue_state")), {"overdue"})
 
+    def test_cron_notes_are_logged_by_odoobot_with_the_local_deadline(self):
+        monday_0900 = self._utc(2026, 3, 9, 9, 0)
+        with freeze_time(monday_0900):
+            case = self._create_case(reported_at=monday_0900)
+        with freeze_time(self._utc(2026, 3, 9, 16, 0)):
+            self.env["hotline.case"]._cron_check_deadlines()
+        note = case.message_ids.filtered(lambda m: "exceeded" in (m.body or ""))
+        self.assertEqual(len(note), 1)
+        self.assertEqual(note.author_id, self.env.ref("base.partner_root"))
+        self.assertEqual(note.subtype_id, self.env.ref("mail.mt_note"))
+        self.assertTrue(note.is_internal)
+        # the 2h acceptance limit from Monday 09:00 in the centre's time zone
+        self.assertIn("2026-03-09 11:00", note.body)
+
 
 @tagged("post_install", "-at_install")
 class TestExtension(HotlineCaseCommon):

@@ -5,12 +5,14 @@ from urllib.parse import quote
 import xlsxwriter
 
 from odoo import _, api, fields, models
-from odoo.exceptions import UserError
+from odoo.exceptions import AccessError, UserError
 from odoo.tools.misc import format_datetime
 
 from odoo.addons.hotline_base.tools import mask_phone
 
 _BATCH = 2000
+# who may export callers' full numbers
+UNMASK_GROUP = "hotline_base.group_hotline_supervisor"
 
 
 class HotlineCaseExport(models.TransientModel):
@@ -22,8 +24,10 @@ class HotlineCaseExport(models.TransientModel):
     mask_phones = fields.Boolean(
         string="Mask Callers' Phones",
         default=True,
-        help="Hide the middle digits of the callers' numbers (138****8000).",
+        help="Hide the middle digits of the callers' numbers (138****8000). "
+        "Only shift supervisors and managers may export full numbers.",
     )
+    can_unmask = fields.Boolean(compute="_compute_can_unmask")
     file_data = fields.Binary(string="File", readonly=True, attachment=False)
     file_name = fields.Char(readonly=True)
 
@@ -35,6 +39,34 @@ class HotlineCaseExport(models.TransientModel):
     def _compute_case_count(self):
         for wizard in self:
             wizard.case_count = len(wizard.case_ids)
+
+    @api.depends_context("uid")
+    def _compute_can_unmask(self):
+        for wizard in self:
+            wizard.can_unmask = self._hotline_can_unmask()
+
+    @api.model
+    def _hotline_can_unmask(self):
+        return self.env.su or self.env.user.has_group(UNMASK_GROUP)
+
+    # ------------------------------------------------------------
+    # CRUD: the masking holds whatever the client (the view's readonly is not enough)
+    # ------------------------------------------------------------
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        for vals in vals_list:
+            self._check_unmask(vals)
+        return super().create(vals_list)
+
+    def write(self, vals):
+        self._check_unmask(vals)
+        return super().write(vals)
+
+    @api.model
+    def _check_unmask(self, vals):
+        if "mask_phones" in vals and not vals["mask_phones"] and not self._hotline_can_unmask():
+            raise AccessError(_("Only shift supervisors and managers may export callers' full phone numbers."))
 
     @api.model
     def default_get(self, fields_list):
@@ -106,9 +138,14 @@ class HotlineCaseExport(models.TransientModel):
             return format_datetime(self.env, value, dt_format="yyyy-MM-dd HH:mm") if value else ""
         if field.type == "boolean":
             return _("Yes") if value else _("No")
-        if field_name == "caller_phone" and value and (self.mask_phones or case.anonymous):
+        if field_name == "caller_phone" and value and self._hotline_masks_phone(case):
             return mask_phone(value)
         return value or ""
+
+    def _hotline_masks_phone(self, case):
+        """Masked unless the wizard says not to and the user may see full numbers (checked again here:
+        the flag may come from anywhere); an anonymous caller's number is always masked."""
+        return self.mask_phones or case.anonymous or not self._hotline_can_unmask()
 
     def _hotline_xlsx(self, cases):
         """The cases as an xlsx workbook (bytes), read in batches with the user's access rights."""
