@@ -24,6 +24,7 @@ import urllib.parse
 from pathlib import Path
 
 import requests
+from e2e_support import wait_for
 
 ROOT = Path(__file__).resolve().parent.parent
 DEPLOY = ROOT / "deploy"
@@ -32,17 +33,6 @@ DEPLOY_PORTS = [8276, *range(8286, 8300)]
 WERKZEUG_LINE = re.compile(
     r"^\S+ \S+ (?P<pid>\d+) \w+ \S+ (?:werkzeug|longpolling): .*?\"(?P<method>[A-Z]+) (?P<path>\S+) HTTP"
 )
-
-
-def wait_for(predicate, timeout=30.0, interval=0.2, what="condition"):
-    deadline = time.monotonic() + timeout
-    while True:
-        result = predicate()
-        if result:
-            return result
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
-        time.sleep(interval)
 
 
 def port_is_free(port):
