@@ -222,7 +222,8 @@ def import_part(result):
         "",
         f"Result: {fmt(wizard['created'])} created, {wizard['duplicates']} already present, "
         f"{wizard['rejected']} rejected, {fmt(wizard['calls'])} calls created "
-        "(a supervisor's listening session is a call of its own).",
+        "(a supervisor's listening session is one of them, marked as a monitoring session and left out of "
+        "the call statistics).",
         "",
     ]
 

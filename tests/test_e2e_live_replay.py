@@ -98,3 +98,37 @@ def test_live_master_csv_matches_live_cdrs(odoo, e2e_pbx, ami_replay, bridge_pro
     assert (result["line_count"], result["created_count"], result["duplicate_count"]) == (rows, 0, rows)
     assert odoo.call("admin", "hotline.call", "search_count", [("pbx_id", "=", e2e_pbx.id)]) == count
     assert len(calls) == len({row[-2] for row in master_csv(scenario)})
+
+
+def agent_ids(odoo):
+    users = odoo.call(
+        "admin",
+        "res.users",
+        "search_read",
+        [("hotline_extension", "in", ["1001", "1002", "8001"]), ("hotline_pbx_id", "=", False)],
+        fields=["hotline_extension"],
+    )
+    return {user["hotline_extension"]: user["id"] for user in users}
+
+
+@pytest.mark.parametrize(
+    ("scenario", "linkedid", "extension", "sessions"),
+    [
+        ("13_live_transfer", "1796030101.10", "1002", 0),  # 1001 answered, then transferred to 1002
+        ("14_live_pickup", "1796030130.32", "8001", 1),  # rang at 1001, picked up by the supervisor
+        ("08_live_answered", "1796030139.48", "1001", 3),  # listened to, whispered to, barged into
+    ],
+)
+def test_live_agent_and_monitoring_sessions(
+    odoo, e2e_pbx, ami_replay, bridge_process, scenario, linkedid, extension, sessions
+):
+    """The call is credited to the agent who took it last; the supervisor's ChanSpy / PickupChan
+    sessions are monitoring sessions, not calls of the hotline."""
+    calls = replay_into_odoo(odoo, e2e_pbx, ami_replay, bridge_process, scenario)
+    ids = [call["id"] for call in calls.values()]
+    read = odoo.call("admin", "hotline.call", "read", ids, ["linkedid", "user_id", "extension", "monitoring"])
+    call = next(c for c in read if c["linkedid"] == linkedid)
+    assert (call["extension"], call["user_id"] and call["user_id"][0]) == (extension, agent_ids(odoo)[extension]), call
+    assert not call["monitoring"]
+    assert sum(c["monitoring"] for c in read) == sessions, read
+    assert len(read) == sessions + 1, read

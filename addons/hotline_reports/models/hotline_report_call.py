@@ -112,6 +112,8 @@ class HotlineReportCall(models.Model):
               FROM hotline_call c
              CROSS JOIN setting
               LEFT JOIN hotline_case hc ON hc.id = c.case_id
+             -- a supervisor's listening or pickup session is not a call of the hotline
+             WHERE c.monitoring IS NOT TRUE
             """,
             param=SERVICE_LEVEL_PARAM,
             inbound=inbound,

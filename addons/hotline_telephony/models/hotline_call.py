@@ -13,7 +13,7 @@ from odoo.addons.hotline_case.models.hotline_case import OPEN_STATES
 
 from ..tools import payload as check
 from ..tools.bulk import bulk_insert
-from ..tools.cdr import UNIQUEID_RE
+from ..tools.cdr import UNIQUEID_RE, agent_extension, is_monitoring_session
 from .hotline_call_event import EVENT_KINDS
 from .res_users import AGENT_STATES
 
@@ -63,6 +63,7 @@ CDR_CALL_COLUMNS = (
     ("talk_seconds", "int4"),
     ("duration_seconds", "int4"),
     ("disposition", "varchar"),
+    ("monitoring", "bool"),
 )
 LIVE_HOURS = 4  # a call without a hangup event for that long is not shown as live any more
 RECENT_MINUTES = 10  # an ended call's card is restored that long
@@ -77,6 +78,7 @@ CASE_AFTER = timedelta(minutes=30)
 # what the event path reads of a call and of its caller, loaded with the query that finds them
 CALL_FETCH = (
     "linkedid",
+    "monitoring",
     "direction",
     "state",
     "caller_number",
@@ -161,6 +163,13 @@ class HotlineCall(models.Model):
     uniqueid = fields.Char(string="Last Channel", readonly=True, help="The uniqueid of the last channel reported.")
     agent_channel = fields.Char(readonly=True, help="The agent's channel (for listening in, hang-up, pickup).")
     caller_channel = fields.Char(readonly=True, help="The caller's channel (for forced transfer and hang-up).")
+    monitoring = fields.Boolean(
+        string="Monitoring Session",
+        readonly=True,
+        index=True,
+        help="A supervisor's listening, whisper, barge-in or pickup session: the PBX rang the supervisor's "
+        "own phone to join another call. Not a call of the hotline: left out of the call statistics.",
+    )
     hangup_missed = fields.Boolean(
         string="Hang-up Missed",
         readonly=True,
@@ -336,7 +345,11 @@ class HotlineCall(models.Model):
         now = fields.Datetime.now()
         agents = self.env["res.users"].search([("hotline_extension", "!=", False), ("share", "=", False)])
         live = self.search(
-            [("state", "in", ("ringing", "answered")), ("start_time", ">=", now - timedelta(hours=LIVE_HOURS))]
+            [
+                ("state", "in", ("ringing", "answered")),
+                ("start_time", ">=", now - timedelta(hours=LIVE_HOURS)),
+                ("monitoring", "=", False),
+            ]
         )
         by_extension = {}
         for call in live.sorted(lambda c: c.state != "answered"):
@@ -386,7 +399,9 @@ class HotlineCall(models.Model):
             )
         )
         recent = now - timedelta(minutes=RECENT_MINUTES)
-        calls = events.call_id.filtered(lambda call: call.state != "ended" or (call.end_time or now) >= recent)
+        calls = events.call_id.filtered(
+            lambda call: not call.monitoring and (call.state != "ended" or (call.end_time or now) >= recent)
+        )
         payloads = []
         for call in calls[:MAX_CARDS]:
             state = call.state
@@ -448,7 +463,7 @@ class HotlineCall(models.Model):
     @api.model
     def _hotline_today_stats(self):
         start = self.env["res.users"]._hotline_today_start()
-        domain = [("start_time", ">=", start), ("direction", "=", "inbound")]
+        domain = [("start_time", ">=", start), ("direction", "=", "inbound"), ("monitoring", "=", False)]
         groups = self._read_group(domain, ["disposition"], ["__count", "wait_seconds:sum"])
         counts = {disposition: count for disposition, count, _wait in groups}
         answered_wait = sum(wait for disposition, _count, wait in groups if disposition == "answered")
@@ -544,7 +559,13 @@ class HotlineCall(models.Model):
             self.env.cr,
             "hotline_call",
             CDR_CALL_COLUMNS,
-            [[_sql_value(vals.get(name)) for name, _kind in CDR_CALL_COLUMNS] for vals in vals_list],
+            [
+                [
+                    bool(vals.get(name)) if kind == "bool" else _sql_value(vals.get(name))
+                    for name, kind in CDR_CALL_COLUMNS
+                ]
+                for vals in vals_list
+            ],
             {
                 "pbx_id": pbx.id,
                 "company_id": pbx.company_id.id,
@@ -583,13 +604,16 @@ class HotlineCall(models.Model):
         if linkedids:
             domain = [("pbx_id", "=", pbx.id), ("linkedid", "in", linkedids)]
             calls = {call.linkedid: call for call in self.search_fetch(domain, CALL_FETCH)}
-        users = pbx._hotline_users_by_extension({event["extension"] for event in checked})
+        answering = self._hotline_answering_extensions(pbx, checked)
+        users = pbx._hotline_users_by_extension({event["extension"] for event in checked} | set(answering.values()))
         processed = duplicates = 0
-        for event in checked:
+        for index, event in enumerate(checked):
             if event["id"] in known:
                 duplicates += 1
                 continue
             known.add(event["id"])
+            if answering.get(index) in users:
+                event["extension"] = answering[index]
             user = users.get(event["extension"], self.env["res.users"])
             call = self.browse()
             if event["kind"] == "agent_state":
@@ -599,13 +623,34 @@ class HotlineCall(models.Model):
                     _logger.info("PBX %s: agent state of unknown extension %s", pbx.name, event["extension"])
             else:
                 call = self._hotline_apply_event(pbx, event, calls, user)
-            self.env["hotline.call.event"].create(self._hotline_prepare_event_vals(pbx, event, call, user))
-            if call and user and event["kind"] in ("ringing", "answered"):
+            self.env["hotline.call.event"]._hotline_log(self._hotline_prepare_event_vals(pbx, event, call, user))
+            if not call or call.monitoring:
+                pass  # a supervisor's session on another call: no caller card of its own
+            elif user and event["kind"] in ("ringing", "answered"):
                 call._hotline_screen_pop(user, event["kind"], event)
-            elif call and event["kind"] == "hangup":
+            elif event["kind"] == "hangup":
                 call._hotline_pop_ended(call._hotline_popped_partners(), event)
             processed += 1
         return processed, duplicates
+
+    @api.model
+    def _hotline_answering_extensions(self, pbx, events):
+        """``{index: extension}`` of the inbound answers taken at another phone than the one that rang.
+
+        The bridge names the call's queue member (the phone that rang) in ``extension``; the answer's
+        ``channel`` is the phone that took the call: another one after a pickup (the supervisor's
+        PickupChan) or a transfer.
+        """
+        answers = {
+            index: event["channel"]
+            for index, event in enumerate(events)
+            if event["kind"] == "answered" and event["channel"] and (event["direction"] or "inbound") == "inbound"
+        }
+        if not answers:
+            return {}
+        pattern = pbx._hotline_extension_re()
+        found = {index: agent_extension(channel, pattern) for index, channel in answers.items()}
+        return {index: ext for index, ext in found.items() if ext and ext != events[index]["extension"]}
 
     @api.model
     def _hotline_known_event_ids(self, pbx, event_ids):
@@ -695,10 +740,14 @@ class HotlineCall(models.Model):
     def _hotline_prepare_call_vals(self, pbx, event):
         direction = event["direction"] or "inbound"
         number = event["caller_number"] if direction == "inbound" else event["called_number"]
-        partner = self._hotline_find_caller(number)
+        monitoring = is_monitoring_session(
+            direction, event["caller_number"], event["called_number"], event["extension"]
+        )
+        partner = self.env["res.partner"] if monitoring else self._hotline_find_caller(number)
         return {
             "pbx_id": pbx.id,
             "linkedid": event["linkedid"],
+            "monitoring": monitoring,
             "direction": direction,
             "state": "ringing",
             "caller_number": event["caller_number"] or False,
@@ -755,9 +804,11 @@ class HotlineCall(models.Model):
             if wait is None:
                 wait = max(int((event["time"] - start).total_seconds()), 0)
             vals.update(answer_time=event["answer_time"] or event["time"], wait_seconds=wait)
-        if not self.user_id:
+        # a transfer hands the call over: the agent who answered last is the call's agent
+        taken_over = bool(user) and self.user_id != user and self.state != "ended"
+        if not self.user_id or taken_over:
             vals.update(user_id=user.id or False, extension=event["extension"] or self.extension)
-        if event["channel"] and (not self.user_id or self.user_id == user):
+        if event["channel"] and (not self.user_id or self.user_id == user or taken_over):
             vals["agent_channel"] = event["channel"]
         if self.state != "ended":
             vals["state"] = "answered"

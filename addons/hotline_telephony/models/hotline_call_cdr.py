@@ -367,6 +367,10 @@ class HotlineCallCdr(models.Model):
                 update["end_time"] = vals["end_time"]
             if call.state != "ended" and call.id in finished:
                 update["state"] = "ended"
+            # an agent's leg alone looks like a phone calling itself: only the whole call says whether
+            # it is a supervisor's session
+            if call.id in finished and bool(values["monitoring"]) != call.monitoring:
+                update["monitoring"] = bool(values["monitoring"])
             if update:
                 call.write(update)
         return calls

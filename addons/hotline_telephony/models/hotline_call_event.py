@@ -1,6 +1,11 @@
+import json
 from datetime import timedelta
 
 from odoo import api, fields, models
+from odoo.tools import SQL
+
+# the columns _hotline_log writes, as prepared by hotline.call's _hotline_prepare_event_vals
+LOG_COLUMNS = ("pbx_id", "event_id", "kind", "event_time", "call_id", "user_id", "extension", "linkedid")
 
 EVENT_KINDS = [
     ("ringing", "Ringing"),
@@ -31,6 +36,30 @@ class HotlineCallEvent(models.Model):
     _sql_constraints = [
         ("event_unique", "unique(pbx_id, event_id)", "This PBX event was already received."),
     ]
+
+    @api.model
+    def _hotline_log(self, vals):
+        """Store one received event (``vals`` as for ``create``) by a plain INSERT.
+
+        On the screen pop's path: the ORM's create costs several times the INSERT itself for a log
+        row that nothing computes from. Same rights as ``create``; nothing is cached of the row.
+        """
+        self.check_access("create")
+        now = self.env.cr.now()
+        values = [vals.get(name) or None for name in LOG_COLUMNS]
+        self.env.cr.execute(
+            SQL(
+                "INSERT INTO hotline_call_event (%s, payload, create_uid, create_date, write_uid, write_date) "
+                "VALUES (%s, %s::jsonb, %s, %s, %s, %s)",
+                SQL(", ").join(SQL.identifier(name) for name in LOG_COLUMNS),
+                SQL(", ").join(SQL("%s", value) for value in values),
+                json.dumps(vals.get("payload"), ensure_ascii=False, default=str),
+                self.env.uid,
+                now,
+                self.env.uid,
+                now,
+            )
+        )
 
     @api.autovacuum
     def _gc_old_events(self):

@@ -230,7 +230,7 @@ class HotlinePbx(models.Model):
         # sudo: the bridge is not a user; the token is read only to compare it. One indexed lookup
         # by the token's digest, which also loads what the event path reads of the PBX.
         found = self.sudo().search_fetch(
-            [("token_digest", "=", token_digest(token))], ["token", "company_id", "name"], limit=1
+            [("token_digest", "=", token_digest(token))], ["token", "company_id", "name", "extension_pattern"], limit=1
         )
         if found and hmac.compare_digest(found.token.encode(), token.encode()):
             return self.browse(found.id)

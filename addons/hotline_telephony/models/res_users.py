@@ -61,7 +61,11 @@ class ResUsers(models.Model):
         counts = dict(
             self.env["hotline.call"]
             .sudo()
-            ._read_group([("user_id", "in", self.ids), ("start_time", ">=", start)], ["user_id"], ["__count"])
+            ._read_group(
+                [("user_id", "in", self.ids), ("start_time", ">=", start), ("monitoring", "=", False)],
+                ["user_id"],
+                ["__count"],
+            )
         )
         for user in self:
             user.hotline_call_today_count = counts.get(user._origin, 0)

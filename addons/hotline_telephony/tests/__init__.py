@@ -5,6 +5,7 @@ from . import (
     test_cdr_import,
     test_click_to_call,
     test_event_queries,
+    test_live_calls,
     test_pbx_endpoints,
     test_pbx_technical_user,
     test_screen_pop,

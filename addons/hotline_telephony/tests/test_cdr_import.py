@@ -101,15 +101,25 @@ class TestCdrImport(TelephonyCommon, TransactionCase):
     def test_transfer_and_supervisor_calls(self):
         self.import_file(read_data("05_supervisor.cdr.csv"))
         calls = self.calls()
-        self.assertEqual(len(calls), 2, "the queue call (transferred to 1003) and the supervisor's ChanSpy call")
+        self.assertEqual(len(calls), 2, "the queue call (transferred to 1003) and the supervisor's ChanSpy session")
         queue_call = calls.filtered(lambda call: call.direction == "inbound")
         self.assertEqual(len(queue_call.cdr_ids), 5)
         self.assertEqual(sorted(queue_call.cdr_ids.mapped("sequence")), [0, 0, 0, 0, 1])
+        # answered by 1001, transferred to 1003 (no user in Odoo): the call is 1003's from then on
         self.assertRecordValues(
-            queue_call, [{"user_id": self.operator.id, "disposition": "answered", "talk_seconds": 10}]
+            queue_call,
+            [
+                {
+                    "extension": "1003",
+                    "user_id": False,
+                    "disposition": "answered",
+                    "talk_seconds": 10,
+                    "monitoring": False,
+                }
+            ],
         )
         spy = calls - queue_call
-        self.assertRecordValues(spy, [{"direction": "internal", "user_id": self.supervisor.id}])
+        self.assertRecordValues(spy, [{"direction": "internal", "user_id": self.supervisor.id, "monitoring": True}])
 
     def test_reimport_creates_nothing(self):
         data = read_data("01_answered.cdr.csv")

@@ -9,7 +9,7 @@ import io
 
 from odoo.tools import SQL
 
-TYPES = {"varchar": SQL("varchar"), "int4": SQL("int4"), "timestamp": SQL("timestamp")}
+TYPES = {"varchar": SQL("varchar"), "int4": SQL("int4"), "timestamp": SQL("timestamp"), "bool": SQL("bool")}
 
 
 def bulk_insert(cr, table, columns, records, constants, returning=None):

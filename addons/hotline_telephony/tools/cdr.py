@@ -140,6 +140,10 @@ class CdrRow:
 # ----------------------------------------------------------------------
 
 
+# the dialplan applications of a supervisor's session on another call
+MONITORING_APPS = frozenset({"ChanSpy", "PickupChan"})
+
+
 def uniqueid_key(uniqueid):
     """Sort key of an Asterisk uniqueid (``[system-]epoch.counter``): creation order."""
     head, _sep, counter = (uniqueid or "").rpartition(".")
@@ -164,6 +168,13 @@ def agent_extension(channel, pattern=EXTENSION_RE):
     if not match:
         return ""
     return next((group for group in match.groups() if group), "")
+
+
+def is_monitoring_session(direction, caller_number, called_number, extension):
+    """Whether a call is the PBX ringing a supervisor's own phone to listen in, whisper, barge in or
+    pick up a ringing call (the Originate of ChanSpy or PickupChan): that phone calls itself, the
+    caller and the called number both being its extension. Not a call of the hotline."""
+    return bool(extension) and direction != "inbound" and caller_number == called_number == extension
 
 
 def parse_clid(clid):
@@ -482,12 +493,15 @@ def _seconds(later, earlier):
 
 
 def _leg_of(rows, channel):
-    """The row of the other half of a Local channel (the ``;2`` leg running the dialplan)."""
+    """The row of the other half of a Local channel (the ``;2`` leg running the dialplan): its answered
+    row when it has several (``Dial(...,G(...))`` splits the leg's CDR at the answer: the ``Dial`` row
+    has no answer time, the row of the ``G()`` target has it)."""
     base = channel_base(channel)
-    for row in rows:
-        if row.channel != channel and channel_base(row.channel) == base:
-            return row
-    return None
+    legs = [row for row in rows if row.channel != channel and channel_base(row.channel) == base]
+    answered = [row for row in legs if row.answer]
+    if answered:
+        return min(answered, key=lambda row: row.answer)
+    return legs[0] if legs else None
 
 
 def _dialled(row, options):
@@ -513,7 +527,7 @@ def _inbound(rows, root, options, values):
     if queue_rows:
         values["queue"] = queue_rows[0].lastdata.split(",")[0].strip()
     entered = queue_rows[0].answer or queue_rows[0].start if queue_rows else root.answer or root.start
-    answers, stops, extensions = [], [], []
+    answers, stops = [], []
     for row in rows:
         ext = agent_extension(row.dstchannel, pattern)
         if not ext or row.disposition not in ("ANSWERED", ""):
@@ -521,16 +535,15 @@ def _inbound(rows, root, options, values):
         leg = _leg_of(rows, row.dstchannel)
         if leg is not None and not leg.answer:
             continue  # the agent's phone rang but never answered
-        answers.append(leg.answer if leg is not None else row.answer or row.start)
+        answers.append((leg.answer if leg is not None else row.answer or row.start, ext))
         stops.append(leg.stop if leg is not None else row.stop)
-        if ext not in extensions:
-            extensions.append(ext)
     if answers:
-        answer = min(answers)
+        answer = min(answers)[0]
         values.update(
             disposition="answered",
             answer_time=answer,
-            extension=extensions[0],
+            # the agent who took the call last (a transfer hands it over), as the bridge's events do
+            extension=max(answers)[1],
             wait_seconds=_seconds(answer, entered),
             talk_seconds=_seconds(max(stops), answer),
         )
@@ -583,7 +596,7 @@ def summarize_call(rows, linkedid, options=None):
     ``extension_re`` (a compiled pattern: which channels are the centre's phones).
     Returns a dict with direction, caller_number, caller_name, called_number,
     queue, start_time, answer_time, end_time, wait_seconds, talk_seconds,
-    disposition and ``extension`` (the agent's).
+    disposition, ``extension`` (the agent's) and ``monitoring`` (a supervisor's session).
     """
     options = options or {}
     rows = sorted(rows, key=lambda row: (row.start, uniqueid_key(row.uniqueid)))
@@ -602,4 +615,7 @@ def summarize_call(rows, linkedid, options=None):
         _from_extension(rows, root, root_ext, options, values)
     else:
         _inbound(rows, root, options, values)
+    values["monitoring"] = root.lastapp in MONITORING_APPS or is_monitoring_session(
+        values["direction"], values["caller_number"], values["called_number"], values["extension"]
+    )
     return values
