@@ -163,6 +163,9 @@ class HotlineCase(models.Model):
     # FIELDS: processing
     # ------------------------------------------------------------
 
+    # tracked as a logged note (no _track_subtype): the chatter keeps every change of status, but it
+    # notifies no follower (that took most of an acceptance's time); who must act is told by the
+    # workflow itself (_notify_department, activities)
     state = fields.Selection(
         STATES, string="Status", required=True, default="new", copy=False, index=True, tracking=True
     )
@@ -604,12 +607,6 @@ class HotlineCase(models.Model):
                         case.name,
                     )
                 )
-
-    def _track_subtype(self, init_values):
-        self.ensure_one()
-        if "state" in init_values:
-            return self.env.ref("hotline_case.mt_case_state")
-        return super()._track_subtype(init_values)
 
     def copy_data(self, default=None):
         vals_list = super().copy_data(default=default)

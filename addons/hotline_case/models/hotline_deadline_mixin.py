@@ -135,7 +135,7 @@ class HotlineDeadlineMixin(models.AbstractModel):
             return
         Policy = self.env["hotline.sla.policy"]
         # the policies read once and one write per policy: an import creates thousands of records at a time
-        policies, default = Policy.search([]), None
+        policies, default = Policy._active_policies(), None
         by_policy = defaultdict(lambda: self.browse())
         for record in records:
             policy = Policy._match_policy(record, policies)

@@ -1,4 +1,4 @@
-from odoo import _, api, fields, models
+from odoo import _, api, fields, models, tools
 from odoo.exceptions import ValidationError
 
 
@@ -44,6 +44,34 @@ class HotlineSlaPolicy(models.Model):
                 raise ValidationError(_("The warning ratio must be between 0 and 1 (policy %s).", policy.name))
 
     # ------------------------------------------------------------
+    # CRUD: the active policies are kept in the registry's cache (every registration reads them)
+    # ------------------------------------------------------------
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        self.env.registry.clear_cache()
+        return super().create(vals_list)
+
+    def write(self, vals):
+        self.env.registry.clear_cache()
+        return super().write(vals)
+
+    def unlink(self):
+        self.env.registry.clear_cache()
+        return super().unlink()
+
+    @api.model
+    def _active_policies(self):
+        """The active policies in their order, searched once until a policy changes."""
+        return self.browse(self._active_policy_ids())
+
+    @api.model
+    @tools.ormcache()
+    def _active_policy_ids(self):
+        # sudo: the same list for every user (no record rules on policies); reading them checks access
+        return tuple(self.sudo().with_context(active_test=True).search([]).ids)
+
+    # ------------------------------------------------------------
     # BUSINESS
     # ------------------------------------------------------------
 
@@ -72,7 +100,7 @@ class HotlineSlaPolicy(models.Model):
     @api.model
     def _find_policy(self, case):
         """The first active policy (by sequence) that matches ``case``, else the default from the settings."""
-        return self._match_policy(case, self.search([])) or self._get_default_policy()
+        return self._match_policy(case, self._active_policies()) or self._get_default_policy()
 
     @api.model
     def _match_policy(self, case, policies):
@@ -86,5 +114,7 @@ class HotlineSlaPolicy(models.Model):
     def _get_default_policy(self):
         # sudo: a harmless setting every user's cases need
         value = self.env["ir.config_parameter"].sudo().get_param("hotline_case.default_sla_policy_id")
-        policy = self.browse(int(value)).exists() if value and value.isdigit() else self.browse()
-        return policy
+        if not (value and value.isdigit()):
+            return self.browse()
+        policy = self.browse(int(value))
+        return policy if policy.id in self._active_policy_ids() else policy.exists()
