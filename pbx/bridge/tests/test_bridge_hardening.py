@@ -436,3 +436,64 @@ def test_a_failed_early_post_is_sent_from_the_spool_in_order(tmp_path):
             spool.close()
 
     run(main(), timeout=20)
+
+
+def test_an_early_item_acknowledged_during_a_read_is_not_sent_again(tmp_path):
+    """A read of the spool that started before an early-sent ringing was acknowledged still shows it;
+    by the time it returns the ringing has left the early set: it must not go to Odoo a second time."""
+    from hotline_pbx_bridge.odoo import OK
+
+    ack_called, release_ack, acked = threading.Event(), threading.Event(), threading.Event()
+    disk = threading.Event()
+    gate = {"armed": False}
+    read_started = threading.Event()
+
+    class RacyDisk(Spool):
+        def append(self, items):
+            disk.wait(10)  # a slow sync: the ringing goes to Odoo early, from memory
+            return super().append(items)
+
+        def ack(self, seqs):
+            ack_called.set()
+            release_ack.wait(10)
+            super().ack(seqs)
+            acked.set()
+
+        def head(self, limit, lane=None):
+            rows = super().head(limit, lane)
+            if gate["armed"]:
+                gate["armed"] = False
+                read_started.set()
+                acked.wait(10)  # the acknowledgement commits while this read is on its way back
+                time.sleep(0.05)
+            return rows
+
+    async def policy(kind, payloads):
+        return OK, ""
+
+    async def main():
+        spool, outbox, client, deliverer = _lanes(tmp_path, policy, RacyDisk)
+        tasks = [asyncio.create_task(outbox.run()), asyncio.create_task(deliverer.run())]
+        try:
+            outbox.put(*_ev("A", "ringing"))
+            await wait_until(lambda: client.delivered, timeout=5, what="the early POST")
+            disk.set()
+            await wait_until(lambda: ack_called.is_set(), timeout=5, what="the early ringing being acknowledged")
+            gate["armed"] = True
+            outbox.put(*_ev("A", "answered"))
+            await wait_until(lambda: read_started.is_set(), timeout=5, what="a read during the acknowledgement")
+            release_ack.set()
+            await outbox.flush()
+            await wait_until(lambda: "A:answered:A:0" in client.delivered, what="answered delivered")
+            await wait_until(lambda: spool.depth() == 0, what="stored items acknowledged")
+            await asyncio.sleep(0.2)
+            assert client.delivered == ["A:ringing:A:0", "A:answered:A:0"]  # each once
+        finally:
+            disk.set()
+            release_ack.set()
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            spool.close()
+
+    run(main(), timeout=20)

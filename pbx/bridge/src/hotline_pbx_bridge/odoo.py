@@ -120,6 +120,8 @@ class Deliverer:
         self.fresh = fresh if fresh is not None else collections.deque()  # Outbox.fresh
         self._early = set()  # ids of urgent items Odoo took before they were stored
         self._settling = None  # the task acknowledging such items in the spool
+        self._settled = 0  # how many times such items were acknowledged (a read of the spool started
+        # before one may still show them, while they are no longer in _early)
         self._unexpected = ""  # the last unexpected delivery failure, logged with its traceback once
 
     async def run(self):
@@ -174,8 +176,11 @@ class Deliverer:
 
     async def _deliver_once(self, lane=ORDINARY):
         """Send the head of a lane. None: nothing to send; True/False: progress."""
+        settled = self._settled
         items = await self.spool.ahead(self.config.batch_size, lane)
         if lane == URGENT:
+            if self._settled != settled:  # early items acknowledged during the read: read again
+                return True
             items = await self._settle_early(items)
             if not items:
                 return await self._deliver_fresh()
@@ -206,6 +211,7 @@ class Deliverer:
         try:
             await self.spool.aack([item.seq for item in early])
             self._early.difference_update(item.item_id for item in early)
+            self._settled += 1
             self.stored.set()  # ordinary items held behind these may go now
         except Exception:
             _logger.exception("cannot acknowledge %d item(s) in the spool; retrying", len(early))
