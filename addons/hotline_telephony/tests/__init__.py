@@ -1,6 +1,7 @@
 from . import (
     test_access,
     test_agent_state,
+    test_call_event_gc,
     test_call_legs,
     test_cdr_import,
     test_click_to_call,
