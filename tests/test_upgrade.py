@@ -131,6 +131,8 @@ def test_upgrade_from_previous_release_keeps_every_record(tmp_path):
     run_odoo(odoo_command(old_addons), tmp_path / "install.log", "-i", addons)
     seeded = _seed(old_addons)
     before = snapshot(DB)
+    numbers_before = _case_sequence_numbers()
+    assert numbers_before, "the previous release numbers its cases"
     assert len(before["hotline_case"]) > 5 and len(before["hotline_call"]) > 2, "the previous release's demo data"
 
     run_odoo(odoo_command(ROOT / "addons"), tmp_path / "upgrade.log", "-u", addons)
@@ -146,7 +148,36 @@ def test_upgrade_from_previous_release_keeps_every_record(tmp_path):
     assert sha1_of(filestore(DB) / store_fname) == seeded["photo_sha1"]
     case = psql(DB, f"SELECT name, state FROM hotline_case WHERE id = {seeded['case_id']}")[0]
     assert case[0] == seeded["case_name"]
+    # the case's numbers go on where they stopped, now from PostgreSQL sequences (18.0.1.1.0)
+    implementations = {
+        row[0] for row in psql(DB, "SELECT implementation FROM ir_sequence WHERE code LIKE 'hotline.case%'")
+    }
+    assert implementations == {"standard"}
+    assert _case_sequence_numbers() == numbers_before
     drop_database()
+
+
+def _case_sequence_numbers():
+    """The next number of each of the case's sequences and yearly ranges, whatever their implementation."""
+    numbers = {}
+    rows = psql(
+        DB,
+        "SELECT s.id, s.implementation, s.number_next, r.id, r.number_next FROM ir_sequence s "
+        "LEFT JOIN ir_sequence_date_range r ON r.sequence_id = s.id WHERE s.code LIKE 'hotline.case%'",
+    )
+    for sequence_id, implementation, sequence_next, range_id, range_next in rows:
+        for key, table, stored in (
+            (("sequence", sequence_id), f"ir_sequence_{int(sequence_id):03d}", sequence_next),
+            (("range", range_id), f"ir_sequence_{int(sequence_id):03d}_{int(range_id or 0):03d}", range_next),
+        ):
+            if key[1] == "":  # a sequence without yearly ranges yet
+                continue
+            if implementation == "standard":
+                last_value, is_called = psql(DB, f"SELECT last_value, is_called FROM {table}")[0]
+                numbers[key] = int(last_value) + (1 if is_called == "t" else 0)
+            else:
+                numbers[key] = int(stored)
+    return numbers
 
 
 def _version_key(version):

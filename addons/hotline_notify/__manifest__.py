@@ -2,7 +2,7 @@
     "name": "Hotline 12319: Notifications and Outreach",
     "summary": "Texts through the city's own SMS gateway (Kannel, SMPP), voice notices, return-visit surveys, "
     "incident mode, cases from e-mail and SMS",
-    "version": "18.0.1.0.0",
+    "version": "18.0.1.1.0",
     "category": "Services/Hotline",
     "author": "Hotline 12319",
     "website": "https://example.city/hotline12319",

@@ -1,7 +1,7 @@
 {
     "name": "Hotline 12319: Reports",
     "summary": "Statistics of calls and cases, department evaluation and ranking, spot checks, exports",
-    "version": "18.0.1.0.0",
+    "version": "18.0.1.1.0",
     "category": "Services/Hotline",
     "author": "Hotline 12319",
     "website": "https://example.city/hotline12319",
