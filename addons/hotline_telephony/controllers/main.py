@@ -5,19 +5,16 @@ import os
 import re
 from urllib.parse import urlencode
 
-from odoo import Command, _, http
+from odoo import _, http
 from odoo.exceptions import AccessError, MissingError
 from odoo.http import request
-from odoo.tools import SQL
 
+from ..models.hotline_pbx import PBX_USER
 from ..tools import payload as check
 
 _logger = logging.getLogger(__name__)
 
 NUMBER_RE = re.compile(r"^[^\x00-\x1f]{0,64}$")
-PBX_USER = "hotline_telephony.user_pbx_bridge"
-# (database, technical user, company) known to be linked, in this worker process
-PBX_USER_COMPANIES = set()
 
 
 class HotlinePbxController(http.Controller):
@@ -44,31 +41,9 @@ class HotlinePbxController(http.Controller):
         # sudo: the PBX's company, loaded with the token lookup (no query)
         company_id = pbx.sudo().company_id.id
         user_id = request.env["ir.model.data"]._xmlid_to_res_id(PBX_USER)
-        request.update_env(user=user_id)
-        self._hotline_pbx_user_in_company(user_id, company_id)
+        request.update_env(user=user_id)  # a member of the PBX's company (hotline.pbx keeps it so)
         request.update_env(context=dict(request.env.context, allowed_company_ids=[company_id]))
         return request.env["hotline.pbx"].browse(pbx.id)
-
-    def _hotline_pbx_user_in_company(self, user_id, company_id):
-        """The technical user belongs to every company that has a PBX (added at its first request).
-
-        Checked once per worker process and company: the link is never removed by the product, and
-        a query less on every event counts on the screen pop's path.
-        """
-        key = (request.env.cr.dbname, user_id, company_id)
-        if key in PBX_USER_COMPANIES:
-            return
-        request.env.cr.execute(
-            SQL("SELECT 1 FROM res_company_users_rel WHERE cid = %s AND user_id = %s", company_id, user_id)
-        )
-        if not request.env.cr.fetchone():
-            # sudo: the technical user follows the companies that have a PBX (once per new company)
-            user = request.env["res.users"].sudo().with_context(active_test=False).browse(user_id)
-            user.write({"company_ids": [Command.link(company_id)]})
-            # remembered once the request commits: a rolled back link is checked again
-            request.env.cr.postcommit.add(lambda: PBX_USER_COMPANIES.add(key))
-        else:
-            PBX_USER_COMPANIES.add(key)
 
     def _hotline_json(self, data, status=200):
         return request.make_json_response(data, status=status)

@@ -8,7 +8,7 @@ import phonenumbers
 import pytz
 import requests
 
-from odoo import _, api, fields, models, tools
+from odoo import Command, _, api, fields, models, tools
 from odoo.exceptions import UserError, ValidationError
 from odoo.tools import SQL
 
@@ -22,6 +22,8 @@ _logger = logging.getLogger(__name__)
 ADMIN = "hotline_base.group_hotline_admin"
 # what changes which PBX is the first of its company (its agents without a PBX of their own)
 FIRST_PBX_FIELDS = {"active", "sequence", "company_id"}
+# the technical user the PBX endpoints run as (controllers/main.py)
+PBX_USER = "hotline_telephony.user_pbx_bridge"
 # what the bridge's events read of an agent, loaded with the query that finds them
 AGENT_FETCH = [
     "hotline_extension",
@@ -166,18 +168,38 @@ class HotlinePbx(models.Model):
     def create(self, vals_list):
         pbxs = super().create(vals_list)
         self.env.registry.clear_cache()  # _hotline_first_pbx_id
+        pbxs._hotline_link_bridge_user()
         return pbxs
 
     def write(self, vals):
         result = super().write(vals)
         if FIRST_PBX_FIELDS & set(vals):
             self.env.registry.clear_cache()  # _hotline_first_pbx_id
+        if "company_id" in vals:
+            self._hotline_link_bridge_user()
         return result
 
     def unlink(self):
         result = super().unlink()
         self.env.registry.clear_cache()  # _hotline_first_pbx_id
         return result
+
+    def _hotline_link_bridge_user(self):
+        """The PBX endpoints run as the technical user in the PBX's company: it belongs to every
+        company that has a PBX, from the moment the PBX is there."""
+        user = self.env.ref(PBX_USER, raise_if_not_found=False)
+        if not user:
+            return
+        # sudo: the technical user is nobody's to edit; it follows the companies of the PBXs
+        user = user.sudo()
+        missing = self.sudo().company_id - user.company_ids
+        if missing:
+            user.write({"company_ids": [Command.link(company.id) for company in missing]})
+
+    @api.model
+    def _hotline_link_bridge_user_everywhere(self):
+        """On install and upgrade: the PBXs that were there before the technical user."""
+        self.sudo().with_context(active_test=False).search([])._hotline_link_bridge_user()
 
     # ------------------------------------------------------------
     # ACTIONS

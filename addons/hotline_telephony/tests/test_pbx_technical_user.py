@@ -91,13 +91,19 @@ class TestPbxTechnicalUser(TelephonyCommon, HttpCase):
         pbx = self.env["hotline.pbx"].create(
             {"name": "PBX 2", "token": "second-centre-token", "company_id": company.id}
         )
-        self.assertNotIn(company, self.bridge_user.company_ids)
+        self.assertIn(company, self.bridge_user.company_ids, "linked with the PBX, before any request")
         event = self.event("ringing", linkedid="1795650000.0")
         response = self.post("/hotline/pbx/event", {"events": [event]}, token="second-centre-token")
         self.assertEqual(response.status_code, 200, response.text)
         self.assertIn(company, self.bridge_user.company_ids)
         call = self.env["hotline.call"].search([("pbx_id", "=", pbx.id)])
         self.assertEqual(call.company_id, company)
+
+    def test_a_pbx_moved_to_another_company_takes_the_technical_user_along(self):
+        company = self.env["res.company"].create({"name": "Third district centre"})
+        self.assertNotIn(company, self.bridge_user.company_ids)
+        self.pbx.company_id = company
+        self.assertIn(company, self.bridge_user.company_ids)
 
     # ------------------------------------------------------------
     # what the technical user may not do
