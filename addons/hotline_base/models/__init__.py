@@ -14,3 +14,5 @@ from . import res_config_settings
 from . import resource_calendar
 from . import resource_calendar_attendance
 from . import resource_calendar_leaves
+from . import ir_sequence
+from . import ir_sequence_date_range

@@ -5,5 +5,6 @@ from . import (
     test_phone,
     test_reference_data,
     test_reminder,
+    test_sequence,
     test_working_calendar,
 )
