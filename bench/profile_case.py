@@ -27,10 +27,11 @@ from benchlib import Timer, machine_facts, odoo_env, split_argv  # noqa: E402
 STEPS = [
     ("hotline.case", "create", "create (whole)"),
     ("hotline.case", "_hotline_fill_partner", "caller lookup by phone"),
-    ("ir.sequence", "next_by_code", "sequences (case number, processing number)"),
-    ("hotline.case", "_hotline_assign_sla_policy", "time-limit policy (on create)"),
+    ("ir.sequence", "_hotline_next_by_code", "sequences (case number, processing number)"),
+    ("hotline.case", "_hotline_prepare_first_stage", "time-limit policy and first deadline (on create)"),
     ("hotline.sla.policy", "_find_policy", "policy lookup (acceptance)"),
     ("hotline.case", "_hotline_enter_stage", "enter stage (deadline, stage log)"),
+    ("hotline.case", "_hotline_open_stage_logs", "stage log opened"),
     ("hotline.case", "_hotline_leave_stage", "leave stage (close stage log, working hours)"),
     ("hotline.working.time", "_add_working_hours", "working-time math: add hours"),
     ("hotline.working.time", "_working_hours_between", "working-time math: hours between"),

@@ -1,7 +1,7 @@
 {
     "name": "Hotline 12319: Cases",
     "summary": "Case (work order) lifecycle: registration, routing, dispatch, time limits, supervision",
-    "version": "18.0.1.1.0",
+    "version": "18.0.1.2.0",
     "category": "Services/Hotline",
     "author": "Hotline 12319",
     "website": "https://example.city/hotline12319",

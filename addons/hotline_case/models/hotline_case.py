@@ -113,6 +113,7 @@ class HotlineCase(models.Model):
         string="Normalized Caller Phone",
         compute="_compute_caller_phone_normalized",
         store=True,
+        precompute=True,
         index=True,
         groups="hotline_base.group_hotline_operator",
     )
@@ -179,6 +180,7 @@ class HotlineCase(models.Model):
         ],
         compute="_compute_acceptance_status",
         store=True,
+        precompute=True,
     )
     processing_method = fields.Selection(
         [("handle", "File for Handling"), ("leader", "Report to the Leader"), ("transfer", "Assist and Transfer")],
@@ -262,11 +264,12 @@ class HotlineCase(models.Model):
     # ------------------------------------------------------------
 
     supervision_ids = fields.One2many("hotline.case.supervision", "case_id", string="Supervisions")
-    is_supervised = fields.Boolean(string="Supervised", compute="_compute_is_supervised", store=True)
+    is_supervised = fields.Boolean(string="Supervised", compute="_compute_is_supervised", store=True, precompute=True)
     supervision_level = fields.Selection(
         [("urge", "Urge"), ("warn", "Warn"), ("red", "Red Card")],
         compute="_compute_is_supervised",
         store=True,
+        precompute=True,
         string="Supervision Level",
     )
     supervision_count = fields.Integer(compute="_compute_supervision_count")
@@ -283,6 +286,7 @@ class HotlineCase(models.Model):
         string="Callers Reporting",
         compute="_compute_reporter_count",
         store=True,
+        precompute=True,
         help="How many calls reported this problem: this case and the duplicates merged into it.",
     )
     possible_duplicate_ids = fields.Many2many(
@@ -396,13 +400,9 @@ class HotlineCase(models.Model):
 
     @api.depends("duplicate_ids")
     def _compute_reporter_count(self):
-        counts = dict(
-            self.with_context(active_test=False)._read_group(
-                [("duplicate_of_id", "in", self.ids)], ["duplicate_of_id"], ["__count"]
-            )
-        )
+        # through the one2many, not a count query: a new case's is known empty (no query at registration)
         for case in self:
-            case.reporter_count = 1 + counts.get(case, 0)
+            case.reporter_count = 1 + len(case.duplicate_ids)
 
     @api.depends("caller_phone", "address", "category_id", "component_id", "reported_at", "duplicate_of_id")
     def _compute_possible_duplicate_ids(self):
@@ -507,11 +507,27 @@ class HotlineCase(models.Model):
             if vals.get("name") in (None, False, "", "/", "New", _("New")):
                 vals["name"] = self._hotline_next_case_number(vals.get("reported_at"))
         self._hotline_fill_partners(vals_list)
-        cases = super().create(vals_list)
+        now = fields.Datetime.now()
+        self._hotline_prepare_first_stage(vals_list, now)
+        # the registering operator does not follow the case: an operator registers hundreds a day, and the
+        # workflow addresses its messages to the people concerned (department, accepting supervisor)
+        cases = super(HotlineCase, self.with_context(mail_create_nosubscribe=True)).create(vals_list)
+        cases = cases.with_env(self.env)
         cases._hotline_link_attachments()
-        cases._hotline_assign_sla_policy()
-        cases._hotline_enter_stage()
+        cases._hotline_open_stage_logs(now)
         return cases
+
+    @api.model
+    def _hotline_first_stage_fields(self):
+        return super()._hotline_first_stage_fields() + [
+            "category_id",
+            "service_type_id",
+            "priority",
+            "reported_at",
+            "department_id",
+            "handle_start",
+            "handle_deadline",
+        ]
 
     def write(self, vals):
         self._check_workflow_fields(vals)
@@ -1216,12 +1232,12 @@ class HotlineCase(models.Model):
         day = pytz.utc.localize(moment).astimezone(tz).date()
         # ir_sequence_date: the prefix's %(year)s; sequence_date: the year's own counter (date range)
         sequence = self.env["ir.sequence"].with_context(ir_sequence_date=day)
-        return sequence.next_by_code("hotline.case", sequence_date=day) or "/"
+        return sequence._hotline_next_by_code("hotline.case", sequence_date=day) or "/"
 
     def _hotline_next_processing_number(self):
         self.ensure_one()
         code = f"hotline.case.processing.{self.processing_method or 'handle'}"
-        return self.env["ir.sequence"].next_by_code(code) or "/"
+        return self.env["ir.sequence"]._hotline_next_by_code(code) or "/"
 
     def _hotline_routing_text(self):
         self.ensure_one()
@@ -1235,10 +1251,9 @@ class HotlineCase(models.Model):
         owner = self._hotline_component_department()
         if owner:
             return owner
-        # sudo: routing is configuration the operator applies without needing to read it
-        rule = self.env["hotline.routing.rule"].sudo()._find_rule(self)
-        if rule:
-            return rule.department_id.sudo(False)
+        department = self.env["hotline.routing.rule"]._hotline_route(self)
+        if department:
+            return department
         if self.category_id:
             return self.category_id._hotline_default_department()
         return self.env["hotline.department"]

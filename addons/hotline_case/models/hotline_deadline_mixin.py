@@ -13,7 +13,7 @@ class HotlineDeadlineMixin(models.AbstractModel):
     duration in working hours, extensions, and the digest sent to whoever must act.
 
     The inheriting model is a ``mail.thread`` with a ``state`` selection, a ``company_id`` and the fields
-    ``hotline.sla.policy._matches_case`` reads (category, service type, priority); it may name a stage
+    ``hotline.sla.policy._match_policy`` reads (category, service type, priority); it may name a stage
     log model (``_hotline_stage_log_model``, linked by ``_hotline_stage_log_field``) and refine the hooks
     ``_hotline_deadline_states``, ``_hotline_calendar``, ``_hotline_stage_log_vals`` and
     ``_hotline_deadline_recipients``.
@@ -32,9 +32,7 @@ class HotlineDeadlineMixin(models.AbstractModel):
     )
     # Closed records keep no deadline, so an index on the non-empty values is the index of the open
     # records the cron reads (as small as a partial index on the open states).
-    deadline = fields.Datetime(
-        readonly=True, copy=False, tracking=True, index="btree_not_null", help="Deadline of the current stage."
-    )
+    deadline = fields.Datetime(readonly=True, copy=False, index="btree_not_null", help="Deadline of the current stage.")
     warning_at = fields.Datetime(
         string="Warning From",
         readonly=True,
@@ -129,23 +127,30 @@ class HotlineDeadlineMixin(models.AbstractModel):
     # BUSINESS: time limits
     # ------------------------------------------------------------
 
-    def _hotline_assign_sla_policy(self):
-        records = self.filtered(lambda r: not r.sla_policy_id)
-        if not records:
-            return
+    @api.model
+    def _hotline_first_stage_fields(self):
+        """The fields the time-limit policy and the first stage's deadline are computed from."""
+        return ["state", "company_id", "sla_policy_id"]
+
+    @api.model
+    def _hotline_prepare_first_stage(self, vals_list, now):
+        """Add the time-limit policy and the first stage's deadline to the values of records about to be
+        created, so that each is inserted with them (no UPDATE after the INSERT). They are computed on a
+        draft record holding the values and defaults of ``_hotline_first_stage_fields``."""
         Policy = self.env["hotline.sla.policy"]
-        # the policies read once and one write per policy: an import creates thousands of records at a time
-        policies, default = Policy._active_policies(), None
-        by_policy = defaultdict(lambda: self.browse())
-        for record in records:
-            policy = Policy._match_policy(record, policies)
-            if not policy:
-                default = Policy._get_default_policy() if default is None else default
-                policy = default
-            if policy:
-                by_policy[policy] |= record
-        for policy, policy_records in by_policy.items():
-            policy_records.sla_policy_id = policy
+        default = None
+        names = self._hotline_first_stage_fields()
+        defaults = self.default_get([name for name in names if any(name not in vals for vals in vals_list)])
+        for vals in vals_list:
+            draft = self.new({name: vals[name] if name in vals else defaults.get(name) for name in names})
+            if not draft.sla_policy_id:
+                policy = Policy._match_policy(draft)
+                if not policy:
+                    default = Policy._get_default_policy() if default is None else default
+                    policy = default
+                draft.sla_policy_id = policy
+            vals["sla_policy_id"] = draft.sla_policy_id.id
+            vals.update(draft._hotline_stage_deadline_vals(now))
 
     def _hotline_add_hours(self, start, hours):
         self.ensure_one()
@@ -183,20 +188,27 @@ class HotlineDeadlineMixin(models.AbstractModel):
         return vals
 
     def _hotline_enter_stage(self):
-        """Start the stage the records are in: time limit and an open stage-log line."""
+        """Start the stage the records have just been moved to by a write: time limit and an open stage-log
+        line."""
         now = fields.Datetime.now()
-        log_vals = []
         # the user's right to write the records checked once for all, not once per record (an import)
         self.check_access("write")
-        for record in self:
+        # mail_notrack: the write that changed the stage has prepared the tracking of every tracked field,
+        # so the new time limit is in the same tracking message
+        records = self.sudo().with_context(mail_notrack=True)
+        for record in records:
             # past the guard on the workflow fields: entering a stage is the workflow itself; sudo: past
             # the access check too, made above for all the records (the user stays the author)
-            super(HotlineDeadlineMixin, record.sudo()).write(record._hotline_stage_deadline_vals(now))
-            if self._hotline_stage_log_model:
-                log_vals.append(record._hotline_stage_log_vals(now))
-        if log_vals:
+            super(HotlineDeadlineMixin, record).write(record._hotline_stage_deadline_vals(now))
+        self._hotline_open_stage_logs(now)
+
+    def _hotline_open_stage_logs(self, now):
+        """Open the stage-log lines of the records' current stage (entered at ``now``)."""
+        if self._hotline_stage_log_model:
             # sudo: the stage log is written by the workflow only, users just read it
-            self.env[self._hotline_stage_log_model].sudo().create(log_vals)
+            self.env[self._hotline_stage_log_model].sudo().create(
+                [record._hotline_stage_log_vals(now) for record in self]
+            )
 
     def _hotline_leave_stage(self):
         """Close the open stage-log lines: duration in working hours and whether the deadline was missed."""
@@ -204,10 +216,15 @@ class HotlineDeadlineMixin(models.AbstractModel):
             return
         now = fields.Datetime.now()
         # sudo: the stage log is written by the workflow only, users just read it
+        # ordered by id: the log's own order sorts by the records' order, joining their table
         logs = (
             self.env[self._hotline_stage_log_model]
             .sudo()
-            .search([(self._hotline_stage_log_field, "in", self.ids), ("date_out", "=", False)])
+            .search_fetch(
+                [(self._hotline_stage_log_field, "in", self.ids), ("date_out", "=", False)],
+                [self._hotline_stage_log_field, "date_in", "overdue"],
+                order="id",
+            )
         )
         for log in logs:
             record = log[self._hotline_stage_log_field]

@@ -4,6 +4,11 @@ from odoo import models
 class HotlineDepartment(models.Model):
     _inherit = "hotline.department"
 
+    def unlink(self):
+        # its routing rules go with it (ondelete cascade, in the database): drop the cached rule table
+        self.env.registry.clear_cache()
+        return super().unlink()
+
     def _hotline_member_users(self):
         """The staff and managers of these departments."""
         # sudo: department members are not readable by every user

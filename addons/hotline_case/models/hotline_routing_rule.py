@@ -1,4 +1,4 @@
-from odoo import api, fields, models
+from odoo import api, fields, models, tools
 
 
 class HotlineRoutingRule(models.Model):
@@ -23,6 +23,23 @@ class HotlineRoutingRule(models.Model):
     active = fields.Boolean(default=True)
 
     # ------------------------------------------------------------
+    # CRUD: the active rules are kept in the registry's cache (every acceptance reads them)
+    # ------------------------------------------------------------
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        self.env.registry.clear_cache()
+        return super().create(vals_list)
+
+    def write(self, vals):
+        self.env.registry.clear_cache()
+        return super().write(vals)
+
+    def unlink(self):
+        self.env.registry.clear_cache()
+        return super().unlink()
+
+    # ------------------------------------------------------------
     # BUSINESS
     # ------------------------------------------------------------
 
@@ -31,38 +48,70 @@ class HotlineRoutingRule(models.Model):
         words = (self.keywords or "").replace("，", ",").replace("、", ",").replace(";", ",").split(",")
         return [word.strip().lower() for word in words if word.strip()]
 
-    def _matches_case(self, case):
-        """Whether this rule applies to ``case`` (a hotline.case record or a new record)."""
-        self.ensure_one()
-        return (
-            self._matches_hierarchy(self.category_ids, case.category_id)
-            and self._matches_hierarchy(self.district_ids, case.district_id)
-            and (not self.service_type_ids or case.service_type_id in self.service_type_ids)
-            and self._matches_keywords(case._hotline_routing_text())
+    @api.model
+    @tools.ormcache()
+    def _hotline_rule_table(self):
+        """The active rules in their order, as (id, category ids, district ids, service type ids, keywords,
+        department id): routing a case reads no rule record."""
+        # sudo: routing is configuration applied for every user. active_test off for the criteria:
+        # archiving a category or district does not widen a rule.
+        rules = self.sudo().with_context(active_test=True).search([]).with_context(active_test=False)
+        return tuple(
+            (
+                rule.id,
+                frozenset(rule.category_ids.ids),
+                frozenset(rule.district_ids.ids),
+                frozenset(rule.service_type_ids.ids),
+                tuple(rule._get_keywords()),
+                rule.department_id.id,
+            )
+            for rule in rules
         )
 
     @api.model
-    def _matches_hierarchy(self, allowed, record):
-        """Empty ``allowed`` matches anything; else ``record`` must be one of them or below one of them."""
-        if not allowed:
-            return True
+    def _hotline_lineage(self, record):
+        """The ids of ``record`` (a category or district) and of the records above it."""
         if not record:
-            return False
-        ancestors = {int(part) for part in (record.parent_path or str(record.id)).split("/") if part}
-        ancestors.add(record.id)
-        return bool(ancestors & set(allowed.ids))
-
-    def _matches_keywords(self, text):
-        keywords = self._get_keywords()
-        if not keywords:
-            return True
-        text = (text or "").lower()
-        return any(keyword in text for keyword in keywords)
+            return frozenset()
+        return frozenset(int(part) for part in (record.parent_path or str(record.id)).split("/") if part)
 
     @api.model
     def _find_rule(self, case):
-        """The first active rule (by sequence) that matches ``case``."""
-        for rule in self.search([]):
-            if rule._matches_case(case):
-                return rule
-        return self.browse()
+        """The first active rule (by sequence) that matches ``case``: its category and district (or a parent
+        of them), its service type, one of its keywords in the summary, details or address; a rule's empty
+        criteria match anything."""
+        rule_id, _department_id = self._hotline_match(case)
+        return self.browse(rule_id)
+
+    @api.model
+    def _hotline_route(self, case):
+        """The department of the first rule that matches ``case`` (see ``_find_rule``), or none."""
+        _rule_id, department_id = self._hotline_match(case)
+        return self.env["hotline.department"].browse(department_id)
+
+    @api.model
+    def _hotline_match(self, case):
+        categories = self._hotline_lineage(case.category_id)
+        districts = self._hotline_lineage(case.district_id)
+        service_type_id = case.service_type_id.id
+        text = None
+        for (
+            rule_id,
+            category_ids,
+            district_ids,
+            service_type_ids,
+            keywords,
+            department_id,
+        ) in self._hotline_rule_table():
+            if (
+                (category_ids and not category_ids & categories)
+                or (district_ids and not district_ids & districts)
+                or (service_type_ids and service_type_id not in service_type_ids)
+            ):
+                continue
+            if keywords:
+                text = (case._hotline_routing_text() or "").lower() if text is None else text
+                if not any(keyword in text for keyword in keywords):
+                    continue
+            return rule_id, department_id
+        return False, False

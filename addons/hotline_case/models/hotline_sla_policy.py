@@ -66,10 +66,26 @@ class HotlineSlaPolicy(models.Model):
         return self.browse(self._active_policy_ids())
 
     @api.model
-    @tools.ormcache()
     def _active_policy_ids(self):
-        # sudo: the same list for every user (no record rules on policies); reading them checks access
-        return tuple(self.sudo().with_context(active_test=True).search([]).ids)
+        return tuple(row[0] for row in self._hotline_policy_table())
+
+    @api.model
+    @tools.ormcache()
+    def _hotline_policy_table(self):
+        """The active policies in their order, as (id, category ids, service type ids, priority): matching a
+        case against them reads no policy record."""
+        # sudo: the same table for every user (no record rules on policies); reading a policy checks access.
+        # active_test off for the categories and service types: archiving one does not widen a policy.
+        policies = self.sudo().with_context(active_test=True).search([]).with_context(active_test=False)
+        return tuple(
+            (
+                policy.id,
+                frozenset(policy.category_ids.ids),
+                frozenset(policy.service_type_ids.ids),
+                policy.priority or False,
+            )
+            for policy in policies
+        )
 
     # ------------------------------------------------------------
     # BUSINESS
@@ -88,26 +104,24 @@ class HotlineSlaPolicy(models.Model):
         }.get(state)
         return self[field_name] if field_name else 0.0
 
-    def _matches_case(self, case):
-        self.ensure_one()
-        Rule = self.env["hotline.routing.rule"]
-        return (
-            Rule._matches_hierarchy(self.category_ids, case.category_id)
-            and (not self.service_type_ids or case.service_type_id in self.service_type_ids)
-            and (not self.priority or self.priority == case.priority)
-        )
-
     @api.model
     def _find_policy(self, case):
         """The first active policy (by sequence) that matches ``case``, else the default from the settings."""
-        return self._match_policy(case, self._active_policies()) or self._get_default_policy()
+        return self._match_policy(case) or self._get_default_policy()
 
     @api.model
-    def _match_policy(self, case, policies):
-        """The first of ``policies`` that matches ``case``, or no policy."""
-        for policy in policies:
-            if policy._matches_case(case):
-                return policy
+    def _match_policy(self, case):
+        """The first active policy that matches ``case`` (its category or a parent category, service type and
+        priority; a policy's empty criteria match anything), or no policy."""
+        categories = self.env["hotline.routing.rule"]._hotline_lineage(case.category_id)
+        service_type_id, priority = case.service_type_id.id, case.priority
+        for policy_id, category_ids, service_type_ids, policy_priority in self._hotline_policy_table():
+            if (
+                (not category_ids or category_ids & categories)
+                and (not service_type_ids or service_type_id in service_type_ids)
+                and (not policy_priority or policy_priority == priority)
+            ):
+                return self.browse(policy_id)
         return self.browse()
 
     @api.model

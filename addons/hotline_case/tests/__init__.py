@@ -13,6 +13,7 @@ from . import (
     test_map_tour,
     test_portal,
     test_registration,
+    test_registration_path,
     test_routing,
     test_sla,
     test_supervision,

@@ -135,6 +135,11 @@ class HotlineCaseCommon(TransactionCase):
         vals.update(values)
         return self.env["hotline.case"].with_user(user or self.operator).create(vals)
 
+    def _flush_tracking(self):
+        """What the end of a request does before its commit: the chatter's tracking messages."""
+        self.env.flush_all()
+        self.env.cr.precommit.run()
+
     def _accept(self, case):
         case.with_user(self.supervisor).action_accept()
         return case

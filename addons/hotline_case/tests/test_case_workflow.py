@@ -8,10 +8,6 @@ from .common import HotlineCaseCommon
 
 @tagged("post_install", "-at_install")
 class TestCaseWorkflow(HotlineCaseCommon):
-    def _flush_tracking(self):
-        self.env.flush_all()
-        self.env.cr.precommit.run()
-
     def test_registration_defaults(self):
         case = self._create_case()
         self.assertRegex(case.name, r"^12319-\d{4}-\d{6}$")
