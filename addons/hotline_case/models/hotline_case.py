@@ -504,7 +504,7 @@ class HotlineCase(models.Model):
             self._check_workflow_fields_on_create(vals)
             # before the number: a form left without a summary consumes no case number
             self._check_summary_given(vals)
-            if vals.get("name") in (None, False, "", "/", "New", _("New")):
+            if not vals.get("name") or vals["name"] in ("/", "New") or vals["name"] == _("New"):
                 vals["name"] = self._hotline_next_case_number(vals.get("reported_at"))
         self._hotline_fill_partners(vals_list)
         now = fields.Datetime.now()

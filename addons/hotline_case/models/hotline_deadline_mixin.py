@@ -136,7 +136,8 @@ class HotlineDeadlineMixin(models.AbstractModel):
     def _hotline_prepare_first_stage(self, vals_list, now):
         """Add the time-limit policy and the first stage's deadline to the values of records about to be
         created, so that each is inserted with them (no UPDATE after the INSERT). They are computed on a
-        draft record holding the values and defaults of ``_hotline_first_stage_fields``."""
+        draft record holding the values and defaults of ``_hotline_first_stage_fields`` (the defaults are
+        not added to the values: ``create`` treats given values and defaults differently, e.g. followers)."""
         Policy = self.env["hotline.sla.policy"]
         default = None
         names = self._hotline_first_stage_fields()
