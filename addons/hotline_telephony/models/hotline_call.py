@@ -1,8 +1,11 @@
 import glob
 import logging
+import operator
 import os
 import re
 from datetime import timedelta
+
+import psycopg2.errors
 
 from odoo import _, api, fields, models
 from odoo.exceptions import AccessError, UserError
@@ -12,7 +15,7 @@ from odoo.addons.hotline_base.tools import normalize_phone
 from odoo.addons.hotline_case.models.hotline_case import OPEN_STATES
 
 from ..tools import payload as check
-from ..tools.bulk import bulk_insert
+from ..tools.bulk import bulk_copy, bulk_insert, copy_line, reserve_ids
 from ..tools.cdr import UNIQUEID_RE, agent_extension, is_monitoring_session
 from .hotline_call_event import EVENT_KINDS
 from .res_users import AGENT_STATES
@@ -101,11 +104,6 @@ CALL_FETCH = (
 CALLER_FETCH = ("name", "hotline_vip", "hotline_blacklisted", "hotline_blacklist_until", "hotline_blacklist_reason")
 OPEN_CARDS = 10
 LAST_CARDS = 5
-
-
-def _sql_value(value):
-    """NULL for the ORM's empty values (False, ''), the value otherwise (0 stays 0)."""
-    return None if value is None or value is False or value == "" else value
 
 
 class HotlineCall(models.Model):
@@ -546,6 +544,10 @@ class HotlineCall(models.Model):
         """Create the calls of a CDR import in one bulk insert (a Master.csv may hold hundreds of
         thousands of calls). ``vals_list``: dicts with the keys of CDR_CALL_COLUMNS but the computed
         ones. Calls already present (same linkedid) are kept. Returns the calls, in ``vals_list`` order.
+
+        The calls are copied straight into the table with ids taken beforehand; when one was created
+        meanwhile by the bridge's events (a unique violation), the copy is undone and the calls go
+        through a temporary table and an INSERT that skips the ones present.
         """
         if not vals_list:
             return self.browse()
@@ -555,29 +557,38 @@ class HotlineCall(models.Model):
             )
             vals["duration_seconds"] = self._hotline_duration(vals["start_time"], vals["end_time"])
         now = self.env.cr.now()
-        inserted = bulk_insert(
-            self.env.cr,
-            "hotline_call",
-            CDR_CALL_COLUMNS,
-            [
-                [
-                    bool(vals.get(name)) if kind == "bool" else _sql_value(vals.get(name))
-                    for name, kind in CDR_CALL_COLUMNS
-                ]
-                for vals in vals_list
-            ],
-            {
-                "pbx_id": pbx.id,
-                "company_id": pbx.company_id.id,
-                "state": "ended",
-                "has_recording": False,
-                # no create_uid / write_uid (the import writes calls, as it writes CDRs): each foreign
-                # key costs a trigger per row
-                "create_date": now,
-                "write_date": now,
-            },
-            ["id", "linkedid"],
-        )
+        # the boolean last; the others' False as NULL (in the COPY, '' is NULL too)
+        columns = [column for column in CDR_CALL_COLUMNS if column[0] != "monitoring"]
+        values_of = operator.itemgetter(*(name for name, _kind in columns))
+        columns.append(("monitoring", "bool"))
+        records = [
+            (*(None if value is False else value for value in values_of(vals)), bool(vals.get("monitoring")))
+            for vals in vals_list
+        ]
+        constants = {
+            "pbx_id": pbx.id,
+            "company_id": pbx.company_id.id,
+            "state": "ended",
+            "has_recording": False,
+            # no create_uid / write_uid (the import writes calls, as it writes CDRs): each foreign
+            # key costs a trigger per row
+            "create_date": now,
+            "write_date": now,
+        }
+        ids = reserve_ids(self.env.cr, "hotline_call", len(records))
+        tail = tuple(constants.values())
+        try:
+            with self.env.cr.savepoint(flush=False):
+                bulk_copy(
+                    self.env.cr,
+                    "hotline_call",
+                    ["id", *(name for name, _kind in columns), *constants],
+                    (copy_line((call_id, *record, *tail)) for call_id, record in zip(ids, records, strict=True)),
+                )
+            return self.browse(ids)
+        except psycopg2.errors.UniqueViolation:
+            pass
+        inserted = bulk_insert(self.env.cr, "hotline_call", columns, records, constants, ["id", "linkedid"])
         ids = {linkedid: call_id for call_id, linkedid in inserted}
         missing = [vals["linkedid"] for vals in vals_list if vals["linkedid"] not in ids]
         if missing:  # created meanwhile by the bridge's events

@@ -221,3 +221,89 @@ class TestCdrImport(TelephonyCommon, TransactionCase):
         groups = group_rows(rows + later)
         self.assertEqual(len(groups), 3)
         self.assertEqual(sorted(len(group) for group in groups), [2, 2, 3])
+
+    def test_broken_line_and_duplicate_in_one_file(self):
+        """A line cut inside a quote is one rejected line with its number, the next good line imports,
+        and a record repeated further down the same file counts as already present."""
+        good = read_data("01_answered.cdr.csv").decode().splitlines()
+        cut = good[1][: good[1].rindex('"')]
+        wizard = self.import_file("\n".join([good[0], cut, good[1], good[2], good[0]]).encode())
+        self.assertRecordValues(
+            wizard,
+            [{"line_count": 5, "created_count": 3, "duplicate_count": 1, "rejected_count": 1, "call_count": 1}],
+        )
+        report = wizard.rejected_lines.splitlines()
+        self.assertEqual(len(report), 1, report)
+        self.assertTrue(report[0].startswith("Line 2:"), report)
+        self.assertEqual(len(self.calls().cdr_ids), 3)
+
+    def test_nul_character_rejects_its_line_only(self):
+        good = read_data("01_answered.cdr.csv").decode().splitlines()
+        broken = good[1].replace('"Wait"', '"Wa\0it"', 1)
+        wizard = self.import_file("\n".join([good[0], broken, good[2]]).encode())
+        self.assertRecordValues(wizard, [{"created_count": 2, "rejected_count": 1}])
+        self.assertTrue(wizard.rejected_lines.startswith("Line 2:"), wizard.rejected_lines)
+        self.assertIn("NUL", wizard.rejected_lines)
+
+    def test_text_stored_as_written(self):
+        """Backslashes, tabs and padding inside quoted fields reach the database unchanged (but the padding)."""
+        good = read_data("01_answered.cdr.csv").decode().splitlines()
+        lines = [
+            good[0].replace('""Zhang San""', '""Zhang\\\\San\tJr""', 1),
+            good[1].replace('"Wait"', '"\\."', 1),
+            good[2].replace('"Queue"', '"  Queue "', 1),
+        ]
+        wizard = self.import_file("\n".join(lines).encode())
+        self.assertEqual(wizard.created_count, 3)
+        cdrs = self.calls().cdr_ids
+        self.assertEqual(set(cdrs.mapped("clid")), {'"Zhang San" <13800138000>', '"Zhang\\\\San\tJr" <13800138000>'})
+        self.assertEqual(sorted(cdrs.mapped("lastapp")), ["Hangup", "Queue", "\\."])
+        self.assertEqual(self.calls().queue, "hotline", "the padded Queue row is still the queue leg")
+
+    def test_local_time_around_clock_changes(self):
+        """cdr_csv's local times become UTC with the offset of their own hour (is_dst=False when ambiguous)."""
+        good = read_data("01_answered.cdr.csv").decode().splitlines()[0]
+        times = {
+            "2026-03-29 01:59:59": datetime(2026, 3, 29, 0, 59, 59),  # CET
+            "2026-03-29 03:00:00": datetime(2026, 3, 29, 1, 0, 0),  # CEST
+            "2026-03-29 02:30:00": datetime(2026, 3, 29, 1, 30, 0),  # skipped hour: read as CET
+            "2026-10-25 02:30:00": datetime(2026, 10, 25, 1, 30, 0),  # hour seen twice: CET
+            "2026-10-25 01:30:00": datetime(2026, 10, 24, 23, 30, 0),  # CEST
+            "2026-07-01 12:00:00": datetime(2026, 7, 1, 10, 0, 0),
+        }
+        lines = []
+        for index, local in enumerate(times):
+            line = good.replace("2026-11-26 00:09:34", local).replace("1795651774.3", f"1795651774.{index + 50}")
+            lines.append(line.replace('"2026-11-26 00:09:35"', '""').replace('"2026-11-26 00:09:39"', '""'))
+        rows, errors = parse_master_csv("\n".join(lines).encode(), pytz.timezone("Europe/Berlin"))
+        self.assertFalse(errors)
+        self.assertEqual([row.start for row in rows], list(times.values()))
+
+    def test_call_created_meanwhile_is_kept(self):
+        """A call the bridge's events created after the import looked for it is kept, the others created."""
+        Call = self.env["hotline.call"]
+        present = Call.create({"pbx_id": self.pbx.id, "linkedid": "1795651774.0", "direction": "inbound"})
+        values = {
+            "direction": "inbound",
+            "caller_number": "13800138000",
+            "caller_name": "",
+            "called_number": "12319",
+            "partner_id": False,
+            "user_id": False,
+            "extension": "",
+            "queue": "",
+            "start_time": datetime(2026, 11, 26, 0, 9, 34),
+            "answer_time": False,
+            "end_time": datetime(2026, 11, 26, 0, 9, 39),
+            "wait_seconds": 5,
+            "talk_seconds": 0,
+            "disposition": "abandoned",
+            "monitoring": False,
+        }
+        calls = Call._hotline_insert_from_cdrs(
+            self.pbx, [dict(values, linkedid="1795651774.9"), dict(values, linkedid="1795651774.0")]
+        )
+        self.assertEqual(len(calls), 2)
+        self.assertEqual(calls[1], present)
+        self.assertRecordValues(calls[0], [{"linkedid": "1795651774.9", "disposition": "abandoned", "talk_seconds": 0}])
+        self.assertEqual(self.calls(), calls)

@@ -17,6 +17,9 @@ Pure Python, no ORM, so that the importer can run on 200,000 rows at once:
 """
 
 import csv
+import functools
+import itertools
+import operator
 import re
 from collections import Counter
 from dataclasses import dataclass
@@ -78,6 +81,7 @@ EXTENSION_RE = re.compile(
     r"^(?:PJSIP|SIP|IAX2)/(\d{2,6})(?:-[0-9A-Fa-f]+)?$"
     r"|^Local/(\d{2,6})@(?:agents|supervisors)(?:-[0-9A-Fa-f]+)?(?:;\d|/n)?$"
 )
+EPOCH_RE = re.compile(r"\d{9,11}(\.\d+)?")
 CLID_RE = re.compile(r'^\s*"?(?P<name>[^"<]*?)"?\s*<(?P<number>[^>]*)>\s*$')
 DISPOSITIONS = {
     "ANSWERED": "answered",
@@ -197,18 +201,38 @@ def parse_cdr_time(text, tz=None, cache=None):
         return None
     if cache is not None and text in cache:
         return cache[text]
-    if isinstance(text, (int, float)) or re.fullmatch(r"\d{9,11}(\.\d+)?", text):
+    if isinstance(text, (int, float)) or EPOCH_RE.fullmatch(text):
         value = datetime.fromtimestamp(float(text), UTC).replace(tzinfo=None)
     else:
         value = datetime.fromisoformat(text)
         if value.tzinfo is not None:
             value = value.astimezone(UTC).replace(tzinfo=None)
         elif tz is not None and tz is not pytz.utc:
-            value = tz.localize(value, is_dst=False).astimezone(pytz.utc).replace(tzinfo=None)
+            value = _local_to_utc(value, tz)
     value = value.replace(microsecond=0)
     if cache is not None:
         cache[text] = value
     return value
+
+
+def _local_to_utc(value, tz):
+    """``tz.localize(value, is_dst=False)`` as naive UTC; pytz's localize costs twenty times more than
+    the subtraction of the offset it finds, which only changes where the clocks change."""
+    offset = _hour_offset(tz, value.replace(minute=0, second=0, microsecond=0))
+    if offset is None:
+        return tz.localize(value, is_dst=False).astimezone(pytz.utc).replace(tzinfo=None)
+    return value - offset
+
+
+@functools.lru_cache(maxsize=4096)
+def _hour_offset(tz, hour):
+    """The UTC offset of the local times of an hour in ``tz``; None when the clocks change within it."""
+    try:
+        first = tz.localize(hour, is_dst=False).utcoffset()
+        last = tz.localize(hour + timedelta(minutes=59, seconds=59), is_dst=False).utcoffset()
+    except (OverflowError, ValueError):
+        return None
+    return first if first == last else None
 
 
 def _coerce_text(key, raw):
@@ -335,25 +359,123 @@ def _physical_records(text):
     lines = text.split("\n")
     if lines and lines[-1] == "":
         lines.pop()
+    if "\r" in text:
+        lines = [line[:-1] if line.endswith("\r") else line for line in lines]
+    try:
+        records = list(csv.reader(lines))
+    except csv.Error:
+        records = None
+    if records is not None and len(records) == len(lines):  # each line one record: the usual file
+        yield from zip(itertools.count(1), records, itertools.repeat(None))
+        return
     first = 0  # index of the line the current reader starts at
     while first < len(lines):
-        reader = csv.reader(line[:-1] if line.endswith("\r") else line for line in lines[first:])
-        consumed = 0
-        while True:
-            line = first + consumed + 1
-            try:
-                cells = next(reader)
-            except StopIteration:
+        reader = csv.reader(lines[first:] if first else lines)
+        line = first  # the line of the last record read
+        try:
+            for cells in reader:
+                line += 1
+                if first + reader.line_num != line:  # the record ran over the end of its line
+                    yield line, None, _lt("unclosed quote: the line ends inside a quoted field")
+                    break
+                yield line, cells, None
+            else:
                 return
-            except csv.Error as exc:
-                yield line, None, _lt("unreadable CSV line: %(error)s", error=str(exc))
-                break
-            if reader.line_num - consumed > 1:  # the record ran over the end of its line
-                yield line, None, _lt("unclosed quote: the line ends inside a quoted field")
-                break
-            consumed = reader.line_num
-            yield line, cells, None
+        except csv.Error as exc:
+            line += 1
+            yield line, None, _lt("unreadable CSV line: %(error)s", error=str(exc))
         first = line  # start again on the line after the refused one
+
+
+class _CellReader:
+    """Makes :class:`CdrRow` objects from the cells of CSV lines of one layout, fast.
+
+    The same checks and conversions as :func:`row_from_payload` on the same cells, with the values
+    of times and numbers cached (a file repeats them); a line that fails any check is left to
+    :func:`row_from_payload` (``None``), which says why. ``names``: the column of each cell.
+    """
+
+    def __init__(self, names, tz, cache):
+        position = {name: index for index, name in enumerate(names)}  # the last one wins, as dict(zip)
+        missing = len(names)  # the cell appended to each line: the empty value of a missing column
+        self.texts = operator.itemgetter(*(position.get(name, missing) for name in CDR_TEXT_FIELDS))
+        self.uniqueid = position.get("uniqueid", missing)
+        self.times = tuple(position.get(name, missing) for name in ("start", "answer", "end"))
+        self.numbers = tuple(position.get(name, missing) for name in ("duration", "billsec"))
+        self.sequence = position.get("sequence")
+        self.tz = tz
+        self.cache = cache  # time text: naive UTC datetime (shared with row_from_payload)
+        self.integers = {"": None}
+
+    def row(self, cells):
+        """The row of ``cells`` (a list, extended in place), or None when a check fails."""
+        cells.append("")
+        if max(map(len, cells)) > TEXT_LIMIT:
+            return None
+        uniqueid = cells[self.uniqueid].strip()
+        if not UNIQUEID_RE.match(uniqueid):
+            return None
+        texts = list(map(str.strip, self.texts(cells)))
+        if texts[13] and not UNIQUEID_RE.match(texts[13]):  # linkedid
+            return None
+        cache, (start, answer, end) = self.cache, self.times
+        start = cache.get(cells[start]) or self._time(cells[start])
+        answer = cache.get(cells[answer]) or self._time(cells[answer])
+        end = cache.get(cells[end]) or self._time(cells[end])
+        if not start or start is _BAD or answer is _BAD or end is _BAD or (end and end < start):
+            return None
+        duration, billsec = self.numbers
+        duration, billsec = self._integer(cells[duration]), self._integer(cells[billsec])
+        sequence = None if self.sequence is None else self._integer(cells[self.sequence])
+        if duration is _BAD or billsec is _BAD or sequence is _BAD:
+            return None
+        return CdrRow(
+            uniqueid,
+            start,
+            sequence,
+            *texts[:9],
+            answer,
+            end,
+            duration or 0,
+            billsec or 0,
+            texts[9].upper(),
+            *texts[10:],
+        )
+
+    def _time(self, raw):
+        """The time of ``raw`` (not in the cache): None when empty, _BAD when unreadable."""
+        try:
+            return parse_cdr_time(raw, self.tz, self.cache)
+        except (TypeError, ValueError, OverflowError):
+            return _BAD
+
+    def _integer(self, raw):
+        try:
+            return self.integers[raw]
+        except KeyError:
+            pass
+        try:
+            value = _integer(raw, "")
+        except CdrError:
+            return _BAD
+        if len(self.integers) < 10000:
+            self.integers[raw] = value
+        return value
+
+
+_BAD = object()  # a value that fails its check (see _CellReader)
+
+
+def _cell_reader(readers, count, header, tz, cache):
+    """The :class:`_CellReader` of lines of ``count`` cells (kept in ``readers``), None when no layout
+    has that many columns (the full check says so)."""
+    if count not in readers:
+        if header is None:
+            names = LAYOUTS.get(count)
+        else:
+            names = header if count == len(header) else None
+        readers[count] = names and _CellReader(names, tz, cache)
+    return readers[count]
 
 
 def parse_master_csv(data, tz=None):
@@ -366,24 +488,33 @@ def parse_master_csv(data, tz=None):
     writes a second record after a transfer), so that importing the same file
     again gives the same keys.
     """
+    text = _decode(data)
     rows, errors, header, cache = [], [], None, {}
+    readers = {}  # number of cells: _CellReader of the layout (None: no layout)
+    checked = "\0" not in text  # a NUL anywhere: every line takes the full check, which names it
     first = True
-    for line, cells, reason in _physical_records(_decode(data)):
+    for line, cells, reason in _physical_records(text):
         if cells is None:
             errors.append((line, reason))
             continue
-        if not any(cell.strip() for cell in cells):
+        if not any(map(str.strip, cells)):
             continue
         if first:
             first = False
             if _is_header(cells):
                 header = [cell.strip().lower() for cell in cells]
                 continue
-        try:
-            row = row_from_payload(_cells_to_values(cells, header), tz, cache)
-        except CdrError as exc:
-            errors.append((line, exc.message))
-            continue
+        row = None
+        reader = checked and _cell_reader(readers, len(cells), header, tz, cache)
+        if reader:
+            row = reader.row(cells)
+            del cells[-1]
+        if row is None:
+            try:
+                row = row_from_payload(_cells_to_values(cells, header), tz, cache)
+            except CdrError as exc:
+                errors.append((line, exc.message))
+                continue
         row.line = line
         rows.append(row)
     assign_sequences(rows)
@@ -392,6 +523,8 @@ def parse_master_csv(data, tz=None):
 
 def assign_sequences(rows):
     """Give rows without a sequence the rank of their uniqueid among the rows (file order)."""
+    if all(row.sequence is not None for row in rows):
+        return rows
     seen = Counter()
     for row in rows:
         if row.sequence is None:
@@ -423,7 +556,7 @@ class _UnionFind:
 
 
 def group_rows(rows):
-    """Split ``rows`` into logical calls; returns a list of lists of rows.
+    """Split ``rows`` into logical calls; returns a list of lists of rows, each in time order.
 
     Rows carrying a linkedid (or already grouped into a call) are grouped by it.
     The others join the rows they are related to by channel: the same uniqueid,
@@ -431,33 +564,46 @@ def group_rows(rows):
     ``dstchannel`` naming another row's channel, provided their time spans
     overlap (Local channel names come back after an Asterisk restart).
     """
-    order = sorted(range(len(rows)), key=lambda i: (rows[i].start, uniqueid_key(rows[i].uniqueid)))
+    keys = [(row.start, uniqueid_key(row.uniqueid)) for row in rows]
+    order = sorted(range(len(rows)), key=keys.__getitem__)
     links = _UnionFind(len(rows))
+    union = links.union
     by_key, by_uniqueid, recent = {}, {}, {}
     for index in order:
         row = rows[index]
         key = row.call_linkedid or row.linkedid
         if key:
-            if key in by_key:
-                links.union(index, by_key[key])
-            else:
-                by_key[key] = index
-        if row.uniqueid in by_uniqueid:
-            links.union(index, by_uniqueid[row.uniqueid])
-        else:
-            by_uniqueid[row.uniqueid] = index
-        names = {channel_base(row.channel), channel_base(row.dstchannel)} - {""}
-        for name in names:
-            alive = [(other, stop) for other, stop in recent.get(name, ()) if stop + GROUP_SLACK >= row.start]
-            for other, _stop in alive:
-                other_key = rows[other].call_linkedid or rows[other].linkedid
+            other = by_key.setdefault(key, index)
+            if other != index:
+                union(index, other)
+        other = by_uniqueid.setdefault(row.uniqueid, index)
+        if other != index:
+            union(index, other)
+        # channel_base(), inlined (a fifth of the time of the loop)
+        channel, dstchannel = row.channel.strip(), row.dstchannel.strip()
+        if channel[-2:-1] == ";" and channel.startswith("Local/"):
+            channel = channel[:-2]
+        if dstchannel[-2:-1] == ";" and dstchannel.startswith("Local/"):
+            dstchannel = dstchannel[:-2]
+        for name in (channel, dstchannel) if channel != dstchannel else (channel,):
+            if not name:
+                continue
+            # (row, end of its time span with the slack, its call's key) of the rows of that channel
+            entry = (index, row.stop + GROUP_SLACK, key)
+            seen = recent.get(name)
+            if seen is None:
+                recent[name] = [entry]
+                continue
+            alive = [other for other in seen if other[1] >= row.start]
+            for other, _until, other_key in alive:
                 if not (key and other_key) or key == other_key:
-                    links.union(index, other)
-            alive.append((index, row.stop))
+                    union(index, other)
+            alive.append(entry)
             recent[name] = alive
     groups = {}
+    find = links.find
     for index in order:
-        groups.setdefault(links.find(index), []).append(rows[index])
+        groups.setdefault(find(index), []).append(rows[index])
     return list(groups.values())
 
 
@@ -529,8 +675,10 @@ def _inbound(rows, root, options, values):
     entered = queue_rows[0].answer or queue_rows[0].start if queue_rows else root.answer or root.start
     answers, stops = [], []
     for row in rows:
+        if not row.dstchannel or row.disposition not in ("ANSWERED", ""):
+            continue
         ext = agent_extension(row.dstchannel, pattern)
-        if not ext or row.disposition not in ("ANSWERED", ""):
+        if not ext:
             continue
         leg = _leg_of(rows, row.dstchannel)
         if leg is not None and not leg.answer:
@@ -589,7 +737,7 @@ def _from_extension(rows, root, root_ext, options, values):
         )
 
 
-def summarize_call(rows, linkedid, options=None):
+def summarize_call(rows, linkedid, options=None, ordered=False):
     """The ``hotline.call`` values a group of CDR rows gives.
 
     ``options``: ``outbound_prefix``, ``outbound_context`` (the PBX's) and
@@ -597,9 +745,11 @@ def summarize_call(rows, linkedid, options=None):
     Returns a dict with direction, caller_number, caller_name, called_number,
     queue, start_time, answer_time, end_time, wait_seconds, talk_seconds,
     disposition, ``extension`` (the agent's) and ``monitoring`` (a supervisor's session).
+    ``ordered``: the rows are in time order already (as :func:`group_rows` gives them).
     """
     options = options or {}
-    rows = sorted(rows, key=lambda row: (row.start, uniqueid_key(row.uniqueid)))
+    if not ordered:
+        rows = sorted(rows, key=lambda row: (row.start, uniqueid_key(row.uniqueid)))
     root = next((row for row in rows if row.uniqueid == linkedid), None)
     if root is None:
         root = min(rows, key=lambda row: uniqueid_key(row.uniqueid))
@@ -607,7 +757,7 @@ def summarize_call(rows, linkedid, options=None):
         "queue": "",
         "extension": "",
         "answer_time": False,
-        "start_time": min(row.start for row in rows),
+        "start_time": rows[0].start,
         "end_time": max(row.stop for row in rows),
     }
     root_ext = agent_extension(root.channel, options.get("extension_re") or EXTENSION_RE)

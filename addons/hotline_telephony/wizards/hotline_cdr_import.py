@@ -5,6 +5,7 @@ import time
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
 
+from ..tools.bulk import cyclic_gc_paused
 from ..tools.cdr import parse_master_csv
 
 _logger = logging.getLogger(__name__)
@@ -39,11 +40,13 @@ class HotlineCdrImport(models.TransientModel):
         if not self.file:
             raise UserError(_("Choose the Master.csv file to import."))
         started = time.monotonic()
-        data = base64.b64decode(self.file)
-        rows, errors = parse_master_csv(data, self.pbx_id._hotline_tz())
-        parsed = time.monotonic()
-        # sudo: the CDR log and the calls are written by the system; the wizard is for administrators
-        result = self.env["hotline.call.cdr"].sudo()._hotline_import_rows(self.pbx_id.sudo(), rows, source="import")
+        with cyclic_gc_paused():
+            data = base64.b64decode(self.file)
+            rows, errors = parse_master_csv(data, self.pbx_id._hotline_tz())
+            parsed = time.monotonic()
+            # sudo: the CDR log and the calls are written by the system; the wizard is for administrators
+            Cdr = self.env["hotline.call.cdr"].sudo()
+            result = Cdr._hotline_import_rows(self.pbx_id.sudo(), rows, source="import")
         self.write(self._prepare_result_vals(rows, errors, result))
         _logger.info(
             "CDR import %s: %d rows, %d created, %d already present, %d rejected, %d calls in %.1f s "
