@@ -12,7 +12,10 @@ class TestSequenceFastPath(TransactionCase):
         cls.operator = new_test_user(
             cls.env, login="t_seq_operator", groups="hotline_base.group_hotline_operator", email=False
         )
-        cls.Sequence = cls.env["ir.sequence"].with_user(cls.operator)
+
+    @property
+    def Sequence(self):
+        return self.env["ir.sequence"].with_user(self.operator)
 
     def _sequence(self, code, **values):
         return self.env["ir.sequence"].create(
