@@ -14,6 +14,7 @@ from odoo.tools import SQL
 from odoo.addons.hotline_base.tools import normalize_phone
 from odoo.addons.hotline_case.models.hotline_case import OPEN_STATES
 
+from ..tools import imbus
 from ..tools import payload as check
 from ..tools.bulk import bulk_copy, bulk_insert, copy_line, reserve_ids
 from ..tools.cdr import UNIQUEID_RE, agent_extension, is_monitoring_session
@@ -378,7 +379,8 @@ class HotlineCall(models.Model):
     def hotline_screen_pop_active(self):
         """The caller cards of the current user's calls: in progress, or ended in the last minutes.
 
-        Restores the cards after a reload, and replaces the bus when the websocket is not connected.
+        Restores the cards after a reload, and replaces the bus when the websocket is not connected;
+        the bus's payloads (the web client asks for each new card's lists, ``hotline_screen_pop_card``).
         """
         user = self.env.user
         now = fields.Datetime.now()
@@ -407,6 +409,22 @@ class HotlineCall(models.Model):
                 state = "ended"  # another agent took it
             payloads.append(call._hotline_screen_pop_payload(user, state))
         return payloads
+
+    def hotline_screen_pop_card(self):
+        """The case lists of this call's caller card, read with the current user's rights (their cases
+        only): ``{call_id, linkedid, open_case_ids, open_cases, last_cases, case_count}``. Asked by the
+        web client when it shows a card the bus announced (the bus carries what the pop shows at once)."""
+        self.ensure_one()
+        self.check_access("read")
+        open_cases, last_cases, case_count = self._hotline_card_cases(self.env.user)
+        return {
+            "call_id": self.id,
+            "linkedid": self.linkedid,
+            "case_count": case_count,
+            "open_case_ids": [card["id"] for card in open_cases],
+            "open_cases": open_cases,
+            "last_cases": last_cases,
+        }
 
     # ------------------------------------------------------------
     # BUSINESS: helpers
@@ -735,7 +753,9 @@ class HotlineCall(models.Model):
     def _hotline_apply_event(self, pbx, event, calls, user):
         call = calls.get(event["linkedid"])
         if call:
-            call.write(call._hotline_prepare_update_vals(event))
+            vals = call._hotline_prepare_update_vals(event)
+            if vals:  # the event's handler writes anyway: no access check for nothing
+                call.write(vals)
         elif event["kind"] == "ringing":  # the usual first news of a call: created ringing, in one INSERT
             call = self.create(dict(self._hotline_prepare_call_vals(pbx, event), **self._hotline_ringing_vals(event)))
             calls[call.linkedid] = call
@@ -978,22 +998,25 @@ class HotlineCall(models.Model):
             "partner_id": self.partner_id.id or False,
             "wait_seconds": self.wait_seconds,
         }
-        Partner = self.env["res.partner"]
-        for partner_id in sorted(partner_ids):
-            self.env["bus.bus"]._sendone(Partner.browse(partner_id), "hotline/screen_pop", payload)
+        imbus.send(self.env, sorted(partner_ids), "hotline/screen_pop", payload)
 
     def _hotline_screen_pop(self, users, state, event=None):
-        """Send the caller card (bus type ``hotline/screen_pop``) to each of ``users``."""
+        """Send the caller card (bus type ``hotline/screen_pop``) to each of ``users``: what the pop shows
+        at once; the web client asks for the card's case lists (``hotline_screen_pop_card``) when it
+        shows a new card."""
         self.ensure_one()
         for user in users:
-            user._bus_send("hotline/screen_pop", self._hotline_screen_pop_payload(user, state, event))
+            payload = self._hotline_screen_pop_payload(user, state, event)
+            imbus.send(self.env, [user.partner_id.id], "hotline/screen_pop", payload)
 
     def _hotline_screen_pop_payload(self, user, state, event=None):
-        """What the caller card shows, read with ``user``'s rights (their cases only)."""
+        """What the caller card shows at once, read with ``user``'s rights (their cases only): of the
+        caller's cases, the ids of the open ones; the web client asks ``hotline_screen_pop_card`` for
+        the card's lists when it shows the card (this payload is built on every ring)."""
         self.ensure_one()
-        # the user's time zone says until when a blacklisting lasts (and spares reading the PBX's user)
-        partner = self.partner_id.with_context(tz=user.tz or "UTC")
-        open_cases, last_cases, case_count = self._hotline_card_cases(user)
+        # the user's time zone says until when a blacklisting lasts (read only when it has an end)
+        tz = (user.tz or "UTC") if self.partner_id.hotline_blacklist_until else "UTC"
+        partner = self.partner_id.with_context(tz=tz)
         case = self.env["hotline.case"].with_user(user).browse(self.case_id.id)
         if case and not case.has_access("read"):
             case = case.browse()
@@ -1014,18 +1037,41 @@ class HotlineCall(models.Model):
             "vip": bool(partner.hotline_vip),
             "blacklisted": bool(partner.hotline_blacklist_active),
             "blacklist_reason": (partner.hotline_blacklist_reason or "") if partner.hotline_blacklist_active else "",
-            "case_count": case_count,
-            "open_case_ids": [card["id"] for card in open_cases],
-            "open_cases": open_cases,
-            "last_cases": last_cases,
+            "open_case_ids": self._hotline_open_case_ids(user),
             "case_id": case.id or False,
             "case_name": case.name or "" if case else "",
         }
 
+    def _hotline_open_case_ids(self, user):
+        """The ids of the caller's open cases ``user`` may read, as the card lists them.
+
+        Most callers have no open case: one plain indexed query says so (an ORM search with the user's
+        record rules costs a millisecond on every ring); the rules are applied (a search among the
+        cases found) only when there are some.
+        """
+        self.ensure_one()
+        # the caller as hotline.case's _hotline_caller_domain knows them: their partner or their number
+        number = self.remote_number and self.env["res.partner"]._hotline_normalize_phone(self.remote_number)
+        if not (self.partner_id or number):
+            return []
+        self.env["hotline.case"].flush_model(["partner_id", "caller_phone_normalized", "state"])
+        rows = self.env.execute_query(
+            SQL(
+                "SELECT id FROM hotline_case WHERE (partner_id = %s OR caller_phone_normalized = %s) AND state IN %s",
+                self.partner_id.id or None,
+                number or None,
+                OPEN_STATES,
+            )
+        )
+        ids = [case_id for (case_id,) in rows]
+        if not ids:
+            return []
+        return self.env["hotline.case"].with_user(user).search([("id", "in", ids)], limit=OPEN_CARDS).ids
+
     def _hotline_card_cases(self, user):
         """``(open cases, last cases, count)`` of the caller's cases that ``user`` may read, as card dicts.
 
-        One query (it runs on every ring, see docs/BENCHMARKS.md): the user's record rules through
+        One query (asked when the web client shows a card): the user's record rules through
         ``_search``, the two lists and the count by window functions, the category's name shown
         (its path, in the user's language) by a subquery.
         """

@@ -22,16 +22,10 @@ _logger = logging.getLogger(__name__)
 ADMIN = "hotline_base.group_hotline_admin"
 # what changes which PBX is the first of its company (its agents without a PBX of their own)
 FIRST_PBX_FIELDS = {"active", "sequence", "company_id"}
+# what the token lookup keeps per worker (_hotline_active_pbxs_by_digest) and the event path reads
+TOKEN_FETCH = ("token", "company_id", "name", "extension_pattern")
 # the technical user the PBX endpoints run as (controllers/main.py)
 PBX_USER = "hotline_telephony.user_pbx_bridge"
-# what the bridge's events read of an agent, loaded with the query that finds them
-AGENT_FETCH = [
-    "hotline_extension",
-    "partner_id",
-    "hotline_agent_state",
-    "hotline_pause_reason",
-    "hotline_agent_state_since",
-]
 
 
 def token_digest(token):
@@ -173,8 +167,8 @@ class HotlinePbx(models.Model):
 
     def write(self, vals):
         result = super().write(vals)
-        if FIRST_PBX_FIELDS & set(vals):
-            self.env.registry.clear_cache()  # _hotline_first_pbx_id
+        if (FIRST_PBX_FIELDS | set(TOKEN_FETCH)) & set(vals):
+            self.env.registry.clear_cache()  # _hotline_first_pbx_id, _hotline_active_pbxs_by_digest
         if "company_id" in vals:
             self._hotline_link_bridge_user()
         return result
@@ -246,17 +240,41 @@ class HotlinePbx(models.Model):
 
     @api.model
     def _hotline_find_by_token(self, token):
-        """The active PBX whose token is ``token`` (constant-time compare), else an empty recordset."""
+        """The active PBX whose token is ``token`` (constant-time compare), else an empty recordset.
+
+        What the event path reads of the PBX comes with it (in the record cache, as a fetch puts it).
+        """
         if not token or not isinstance(token, str):
             return self.browse()
-        # sudo: the bridge is not a user; the token is read only to compare it. One indexed lookup
-        # by the token's digest, which also loads what the event path reads of the PBX.
-        found = self.sudo().search_fetch(
-            [("token_digest", "=", token_digest(token))], ["token", "company_id", "name", "extension_pattern"], limit=1
+        found = self._hotline_active_pbxs_by_digest().get(token_digest(token))
+        if not found or not hmac.compare_digest(found["token"].encode(), token.encode()):
+            return self.browse()
+        pbx = self.browse(found["id"])
+        for name in TOKEN_FETCH:
+            self.env.cache.insert_missing(pbx, self._fields[name], [found[name]])
+        return pbx
+
+    @api.model
+    @tools.ormcache()
+    def _hotline_active_pbxs_by_digest(self):
+        """``{SHA-256 of the token: {id, token, company_id, name, extension_pattern}}`` of the active PBXs.
+
+        Cached per worker: the bridge's every request is authenticated by it. Cleared with the
+        registry's cache when a PBX is created, deleted, or changes one of TOKEN_FETCH or
+        FIRST_PBX_FIELDS. All the PBXs in one entry: a wrong token adds nothing to the cache.
+        """
+        # sudo: the bridge is not a user; the tokens are only compared
+        pbxs = (
+            self.sudo()
+            .with_context(active_test=True)
+            .search_fetch([("token_digest", "!=", False)], ["token_digest", *TOKEN_FETCH])
         )
-        if found and hmac.compare_digest(found.token.encode(), token.encode()):
-            return self.browse(found.id)
-        return self.browse()
+        return {
+            pbx.token_digest: dict(
+                {name: pbx._fields[name].convert_to_cache(pbx[name], pbx) for name in TOKEN_FETCH}, id=pbx.id
+            )
+            for pbx in pbxs
+        }
 
     # ------------------------------------------------------------
     # BUSINESS: routing an incoming call (asked by the dialplan)
@@ -407,30 +425,36 @@ class HotlinePbx(models.Model):
     def _hotline_users_by_extension(self, extensions):
         """``{extension: res.users}`` for the agents of this PBX among ``extensions``."""
         self.ensure_one()
-        extensions = {ext for ext in extensions if ext}
-        if not extensions:
+        agents = self._hotline_agents_by_extension(self.id)
+        found = {ext: agents[ext] for ext in extensions if ext in agents}
+        if not found:
             return {}
         # sudo: the bridge's events name agents by extension
         Users = self.env["res.users"].sudo()
-        query = Users._search(self._hotline_agent_domain(extensions), order="id")
-        partner = query.join("res_users", "partner_id", "res_partner", "id", "partner")
-        rows = self.env.execute_query(
-            query.select(
-                *(SQL.identifier("res_users", name) for name in ("id", *AGENT_FETCH)),
-                SQL.identifier(partner, "lang"),
-                SQL.identifier(partner, "tz"),
-            )
+        users = Users.browse([user_id for user_id, _partner_id in found.values()])
+        # the agents' partners (their bus channel) as a fetch would put them in the record cache
+        self.env.cache.insert_missing(
+            users, Users._fields["partner_id"], [partner for _user, partner in found.values()]
         )
-        # one query instead of three on every ring: the agents with the language and time zone their
-        # caller card is read in (their partner's), put in the record cache as a fetch would
-        users = Users.browse([row[0] for row in rows])
-        cache = self.env.cache
-        for index, name in enumerate(AGENT_FETCH, start=1):
-            cache.insert_missing(users, Users._fields[name], [row[index] for row in rows])
-        partners = self.env["res.partner"].browse([row[AGENT_FETCH.index("partner_id") + 1] for row in rows])
-        for index, name in ((-2, "lang"), (-1, "tz")):
-            cache.insert_missing(partners, partners._fields[name], [row[index] for row in rows])
-        return {user.hotline_extension: user for user in users}
+        return {ext: Users.browse(user_id) for ext, (user_id, _partner_id) in found.items()}
+
+    @api.model
+    @tools.ormcache("pbx_id")
+    def _hotline_agents_by_extension(self, pbx_id):
+        """``{extension: (user id, partner id)}`` of the PBX's agents.
+
+        Cached per worker: read on every event of the bridge. Cleared with the registry's cache when a
+        PBX changes (create, write of FIRST_PBX_FIELDS, unlink) or a user's extension, PBX, company,
+        groups or activity (res.users' invalidation fields), or a user with an extension is created.
+        """
+        # sudo: the bridge's events name agents by extension; active users only, whatever the context
+        pbx = self.sudo().with_context(active_test=True).browse(pbx_id)
+        Users = pbx.env["res.users"]
+        query = Users._search(pbx._hotline_agent_domain(), order="id")
+        rows = self.env.execute_query(
+            query.select(*(SQL.identifier("res_users", name) for name in ("hotline_extension", "id", "partner_id")))
+        )
+        return {extension: (user_id, partner_id) for extension, user_id, partner_id in rows}
 
     @api.model
     @tools.ormcache("company_id")

@@ -6,6 +6,8 @@ import pytz
 from odoo import _, api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
 
+from ..tools import imbus
+
 AGENT_STATES = [
     ("offline", "Offline"),
     ("available", "Available"),
@@ -96,6 +98,21 @@ class ResUsers(models.Model):
                             user=other.name,
                         )
                     )
+
+    # ------------------------------------------------------------
+    # CRUD
+    # ------------------------------------------------------------
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        users = super().create(vals_list)
+        if any(vals.get("hotline_extension") for vals in vals_list):
+            self.env.registry.clear_cache()  # hotline.pbx's _hotline_agents_by_extension
+        return users
+
+    def _get_invalidation_fields(self):
+        # hotline.pbx's _hotline_agents_by_extension (groups, activity and company are there already)
+        return super()._get_invalidation_fields() | {"hotline_extension", "hotline_pbx_id"}
 
     # ------------------------------------------------------------
     # ACTIONS (agent panel, wallboard)
@@ -252,7 +269,10 @@ class ResUsers(models.Model):
             {"hotline_agent_state": state, "hotline_pause_reason": reason, "hotline_agent_state_since": when}
         )
         for user in changed:
-            user._bus_send(
+            # as _bus_send, for less: on the bridge's events, next to the screen pop (tools/imbus.py)
+            imbus.send(
+                self.env,
+                [user.partner_id.id],
                 "hotline/agent_state",
                 {
                     "user_id": user.id,

@@ -4,9 +4,10 @@ from odoo.tests import HttpCase, TransactionCase, tagged
 
 from .common import TOKEN, TelephonyCommon
 
-# the ring's 9 of TestEventQueries and nothing more: the technical user's company is known to the
-# worker, the batch runs in the request's transaction (no savepoint)
-QUERIES_PER_RING_REQUEST = 9
+# the ring of TestEventQueries without the caller's open cases to check against the agent's rules (7),
+# and the transaction's clock: the technical user's company is known to the worker, the PBX and the
+# agents are cached per worker, the batch runs in the request's transaction (no savepoint)
+QUERIES_PER_RING_REQUEST = 8
 
 
 def roll_up_queries(env):
@@ -18,8 +19,8 @@ def roll_up_queries(env):
 @tagged("post_install", "-at_install")
 class TestEventQueries(TelephonyCommon, TransactionCase):
     """The bridge's events are on the screen pop's path: their SQL queries are counted so that the
-    path stays lean (docs/BENCHMARKS.md, Telephony). Counted: finding the PBX by its token, applying
-    the event, the caller card, and the bus notifications stored at commit."""
+    path stays lean (docs/BENCHMARKS.md, Telephony). Counted: finding the PBX by its token (cached per
+    worker), applying the event, the caller's open cases, and the bus notifications stored at commit."""
 
     @classmethod
     def setUpClass(cls):
@@ -47,18 +48,18 @@ class TestEventQueries(TelephonyCommon, TransactionCase):
             self.receive(event)
         self.env.invalidate_all()  # each request starts with an empty record cache
         ringing, answered, hangup = self.call_events("1795950001.0")
-        # PBX, known events, calls, agents (with their language), caller, INSERT call, INSERT event,
-        # caller card, INSERT bus
-        with self.assertQueryCount(9 + roll_up_queries(self.env)):
+        # known events, calls, caller, INSERT call, INSERT event, the caller's open cases, those the agent
+        # may read (the caller has one), INSERT bus; the PBX and the agents are cached per worker
+        with self.assertQueryCount(8 + roll_up_queries(self.env)):
             self.receive(ringing)
         self.env.invalidate_all()
-        # PBX, known events, call, agents, agents shown the card, caller, caller card, INSERT event,
-        # UPDATE call, INSERT bus
-        with self.assertQueryCount(10 + roll_up_queries(self.env)):
+        # known events, call, agents shown the card, caller, the caller's open cases, those the agent may
+        # read, INSERT event, UPDATE call, INSERT bus
+        with self.assertQueryCount(9 + roll_up_queries(self.env)):
             self.receive(answered)
         self.env.invalidate_all()
-        # PBX, known events, call, agents, agents shown the card, INSERT event, UPDATE call, INSERT bus
-        with self.assertQueryCount(8 + roll_up_queries(self.env)):
+        # known events, call, agents shown the card, INSERT event, UPDATE call, INSERT bus
+        with self.assertQueryCount(6 + roll_up_queries(self.env)):
             self.receive(hangup)
         call = self.Call.search([("linkedid", "=", "1795950001.0")])
         self.assertRecordValues(call, [{"state": "ended", "user_id": self.operator.id, "disposition": "answered"}])

@@ -1,6 +1,6 @@
 import json
 
-from odoo.tests import HttpCase, tagged
+from odoo.tests import HttpCase, new_test_user, tagged
 
 from .common import TOKEN, TelephonyCommon
 
@@ -44,6 +44,39 @@ class TestEventEndpoint(EndpointCase):
         self.assertEqual(self.post("/hotline/pbx/event", body).status_code, 401, "an archived PBX has no access")
         self.pbx.active = True
         self.assertEqual(self.post("/hotline/pbx/event", body).status_code, 200)
+
+    def test_token_change_applies_at_once(self):
+        """The PBXs' tokens are cached per worker: a new token replaces the old one at once."""
+        body = {"events": [self.event("ringing", extension="1001")]}
+        self.assertEqual(self.post("/hotline/pbx/event", body).status_code, 200)
+        self.pbx.token = "new-test-token-12319"
+        self.assertEqual(self.post("/hotline/pbx/event", body).status_code, 401, "the old token is refused")
+        response = self.post("/hotline/pbx/event", body, token="new-test-token-12319")
+        self.assertEqual(response.json(), {"ok": True, "processed": 0, "duplicates": 1})
+
+    def test_agents_changes_apply_at_once(self):
+        """The agents by extension are cached per worker: a new extension, a new agent, an agent
+        archived count from the next event."""
+
+        def ring(linkedid, extension):
+            event = self.event("ringing", linkedid=linkedid, extension=extension, id=f"{linkedid}:ringing")
+            self.assertEqual(self.post("/hotline/pbx/event", {"events": [event]}).status_code, 200)
+            return self.env["hotline.call.event"].search([("event_id", "=", f"{linkedid}:ringing")]).user_id
+
+        self.assertEqual(ring("1795652000.0", "1001"), self.operator)
+        self.operator.hotline_extension = "1011"
+        self.assertFalse(ring("1795652001.0", "1001"), "the old extension is nobody's")
+        self.assertEqual(ring("1795652002.0", "1011"), self.operator)
+        newcomer = new_test_user(
+            self.env,
+            login="tel_newcomer",
+            groups="hotline_base.group_hotline_operator",
+            hotline_extension="1012",
+            hotline_pbx_id=self.pbx.id,
+        )
+        self.assertEqual(ring("1795652003.0", "1012"), newcomer)
+        newcomer.active = False
+        self.assertFalse(ring("1795652004.0", "1012"), "an archived user is no agent")
 
     def test_call_lifecycle_and_idempotency(self):
         events = [
@@ -134,6 +167,13 @@ class TestEventEndpoint(EndpointCase):
         self.assertEqual(self.operator.hotline_pause_reason, "meeting")
         log = self.env["hotline.agent.state.log"].search([("user_id", "=", self.operator.id)])
         self.assertEqual(log.mapped("state"), ["paused"])
+        channel = json.dumps([self.env.cr.dbname, "res.partner", self.operator.partner_id.id], separators=(",", ":"))
+        messages = [json.loads(row.message) for row in self.env["bus.bus"].sudo().search([("channel", "=", channel)])]
+        self.assertIn(
+            ("hotline/agent_state", "paused", "meeting"),
+            [(msg["type"], msg["payload"].get("state"), msg["payload"].get("pause_reason")) for msg in messages],
+            "the agent's panel is told",
+        )
         # an unknown extension is acknowledged (the bridge must not retry it) but changes nothing
         stranger = dict(event, id="agent:7777:hotline:1:0", extension="7777")
         self.assertEqual(self.post("/hotline/pbx/event", {"events": [stranger]}).json()["processed"], 1)

@@ -1,6 +1,8 @@
 import json
 
-from odoo.tests import HttpCase, tagged
+from odoo.exceptions import AccessError
+from odoo.tests import HttpCase, new_test_user, tagged
+from odoo.tests.common import JsonRpcException
 
 from .common import TOKEN, TelephonyCommon
 
@@ -15,8 +17,8 @@ PAYLOAD_KEYS = {
     "vip",
     "blacklisted",
     "open_case_ids",
-    "last_cases",
 }
+CARD_LIST_KEYS = {"open_case_ids", "open_cases", "last_cases", "case_count"}
 
 
 class ScreenPopCommon(TelephonyCommon):
@@ -90,8 +92,15 @@ class TestScreenPop(ScreenPopCommon, HttpCase):
         self.assertIs(pop["vip"], True)
         self.assertIs(pop["blacklisted"], False)
         self.assertEqual(pop["open_case_ids"], [self.open_case.id], "open cases only, not the voided one")
-        self.assertEqual({case["id"] for case in pop["last_cases"]}, {self.open_case.id, self.closed_case.id})
+        self.assertNotIn("last_cases", pop, "the lists are asked for when the card is shown")
         self.assertFalse(self.screen_pops(self.operator2), "no card for the other agents")
+        card = call.with_user(self.operator).hotline_screen_pop_card()
+        self.assertLessEqual(CARD_LIST_KEYS, set(card))
+        self.assertEqual(card["linkedid"], "1795800000.0")
+        self.assertEqual(card["open_case_ids"], [self.open_case.id])
+        self.assertEqual([case["summary"] for case in card["open_cases"]], ["Street light out"])
+        self.assertEqual({case["id"] for case in card["last_cases"]}, {self.open_case.id, self.closed_case.id})
+        self.assertEqual(card["case_count"], 2)
 
     def test_later_events_update_the_card(self):
         ringing = [
@@ -141,3 +150,91 @@ class TestScreenPop(ScreenPopCommon, HttpCase):
         self.assertEqual(case.caller_phone, "13911110001")
         self.assertEqual(call.case_id, case)
         self.assertEqual(case.call_ids, call)
+
+
+class CardAccessCommon(ScreenPopCommon):
+    @classmethod
+    def setUpCardAccess(cls):
+        cls.setUpScreenPop()
+        District = cls.env["hotline.district"]
+        east = District.create({"name": "East", "code": "POP-E"})
+        west = District.create({"name": "West", "code": "POP-W"})
+        cls.west_operator = new_test_user(
+            cls.env,
+            login="tel_pop_west",
+            groups="hotline_base.group_hotline_operator",
+            hotline_extension="1003",
+            hotline_pbx_id=cls.pbx.id,
+            hotline_district_ids=[(6, 0, west.ids)],
+            tz="UTC",
+        )
+        Case = cls.env["hotline.case"]
+        cls.open_case.district_id = east
+        cls.closed_case.district_id = east
+        cls.west_case = Case.create(
+            {"partner_id": cls.vip.id, "caller_phone": "13911110001", "summary": "Bench broken", "district_id": west.id}
+        )
+
+
+@tagged("post_install", "-at_install")
+class TestScreenPopCardAccess(CardAccessCommon, HttpCase):
+    """The card's lists (asked by the web client) show the cases the operator's record rules let them
+    read, no more: an operator of the West district does not see the caller's case of the East."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.setUpCardAccess()
+
+    def ring(self, linkedid, extension):
+        self.env.flush_all()
+        event = self.event("ringing", linkedid=linkedid, extension=extension, caller_number="13911110001")
+        response = self.url_open(
+            "/hotline/pbx/event",
+            data=json.dumps({"events": [event]}),
+            headers={"Authorization": f"Bearer {TOKEN}", "Content-Type": "application/json"},
+        )
+        self.assertEqual(response.status_code, 200, response.text)
+        self.env.invalidate_all()
+        return self.env["hotline.call"].search([("linkedid", "=", linkedid)])
+
+    def pop_of(self, user):
+        channel = json.dumps([self.env.cr.dbname, "res.partner", user.partner_id.id], separators=(",", ":"))
+        notification = self.env["bus.bus"].sudo().search([("channel", "=", channel)], order="id desc", limit=1)
+        return json.loads(notification.message)["payload"]
+
+    def card_rpc(self, call):
+        return self.make_jsonrpc_request(
+            "/web/dataset/call_kw/hotline.call/hotline_screen_pop_card",
+            {"model": "hotline.call", "method": "hotline_screen_pop_card", "args": [call.ids], "kwargs": {}},
+        )
+
+    def test_pop_and_card_within_the_operators_rules(self):
+        call = self.ring("1795810000.0", "1003")
+        self.assertEqual(self.pop_of(self.west_operator)["open_case_ids"], [self.west_case.id])
+        card = call.with_user(self.west_operator).hotline_screen_pop_card()
+        self.assertEqual(card["open_case_ids"], [self.west_case.id])
+        self.assertEqual([case["id"] for case in card["last_cases"]], [self.west_case.id])
+        self.assertEqual(card["case_count"], 1)
+        self.authenticate("tel_pop_west", "tel_pop_west")
+        card = self.card_rpc(call)
+        self.assertEqual([case["id"] for case in card["open_cases"]], [self.west_case.id])
+        self.assertEqual([case["id"] for case in card["last_cases"]], [self.west_case.id])
+        self.assertNotIn(self.open_case.id, card["open_case_ids"])
+
+    def test_operator_without_district_sees_every_case(self):
+        call = self.ring("1795810001.0", "1001")
+        self.assertEqual(set(self.pop_of(self.operator)["open_case_ids"]), {self.open_case.id, self.west_case.id})
+        self.authenticate("tel_operator", "tel_operator")
+        card = self.card_rpc(call)
+        self.assertEqual(card["case_count"], 3)
+
+    def test_no_card_of_a_call_the_operator_may_not_read(self):
+        call = self.env["hotline.call"].create(
+            {"pbx_id": self.pbx.id, "linkedid": "1795810002.0", "user_id": self.operator2.id, "partner_id": self.vip.id}
+        )
+        with self.assertRaises(AccessError):
+            call.with_user(self.west_operator).hotline_screen_pop_card()
+        self.authenticate("tel_pop_west", "tel_pop_west")
+        with self.assertRaises(JsonRpcException):
+            self.card_rpc(call)

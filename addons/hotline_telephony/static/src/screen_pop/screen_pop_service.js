@@ -15,6 +15,8 @@ const POLL_DELAY = 2000;
  *
  * The server sends bus notifications of type "hotline/screen_pop"; a call's
  * later notifications (answered, ended) update its card, keyed by linkedid.
+ * A notification carries what the pop shows at once (caller, badges, the open
+ * cases' ids): a new card asks the server for its case lists.
  * On start, and while the bus is not connected, the calls in progress are
  * fetched from the server so that a reload or a missing websocket loses none.
  */
@@ -28,16 +30,34 @@ export const hotlineScreenPopService = {
         let pollTimer = null;
         let enabled = false;
 
+        function merge(linkedid, values) {
+            const index = state.cards.findIndex((card) => card.linkedid === linkedid);
+            if (index >= 0) {
+                state.cards[index] = { ...state.cards[index], ...values };
+            }
+            return index >= 0;
+        }
+
+        async function fetchCaseLists(callId) {
+            try {
+                const lists = await orm.silent.call("hotline.call", "hotline_screen_pop_card", [[callId]]);
+                merge(lists.linkedid, lists);
+            } catch {
+                // the card shows without its case lists
+            }
+        }
+
         function upsert(payload) {
             if (!payload || !payload.linkedid || dismissed.has(payload.linkedid)) {
                 return;
             }
-            const index = state.cards.findIndex((card) => card.linkedid === payload.linkedid);
-            if (index >= 0) {
-                state.cards[index] = { ...state.cards[index], ...payload };
-            } else {
+            if (!merge(payload.linkedid, payload)) {
                 state.cards.unshift({ ...payload });
                 state.cards.splice(MAX_CARDS);
+                // the server sends what the pop shows at once: the case lists are asked for now
+                if (payload.call_id) {
+                    fetchCaseLists(payload.call_id);
+                }
             }
         }
 
