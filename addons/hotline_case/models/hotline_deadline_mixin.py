@@ -217,15 +217,13 @@ class HotlineDeadlineMixin(models.AbstractModel):
             return
         now = fields.Datetime.now()
         # sudo: the stage log is written by the workflow only, users just read it
-        # ordered by id: the log's own order sorts by the records' order, joining their table
-        logs = (
-            self.env[self._hotline_stage_log_model]
-            .sudo()
-            .search_fetch(
-                [(self._hotline_stage_log_field, "in", self.ids), ("date_out", "=", False)],
-                [self._hotline_stage_log_field, "date_in", "overdue"],
-                order="id",
-            )
+        Log = self.env[self._hotline_stage_log_model].sudo()
+        # every column in the query that finds them (the lines' calendar may depend on any); ordered by id:
+        # the log's own order sorts by the records' order, joining their table
+        logs = Log.search_fetch(
+            [(self._hotline_stage_log_field, "in", self.ids), ("date_out", "=", False)],
+            [name for name, field in Log._fields.items() if field.store and field.column_type],
+            order="id",
         )
         for log in logs:
             record = log[self._hotline_stage_log_field]
