@@ -58,41 +58,49 @@ yardstick measured in the same run:
   routing, stored computes, flushes) and reports, per case, their inclusive time and SQL queries
   (`--cprofile FILE` also writes the pstats of the whole run).
 
-Where the time goes (profile at 1,000,021 cases, 2026-11-30; the table under each size has the
-figures of its run):
+Where the time goes (the profile table under each size has the figures of its run):
 
-- **Acceptance**: most of it is the chatter's field tracking, run at the end of the request (Odoo's
-  pre-commit hook): the state change is tracked with the "state changed" subtype, so the tracking
-  message notifies the case's followers (the registering operator: an inbox notification and a bus
-  message), about 17 of the 26 SQL queries of an acceptance. Then the processing number (an
-  `ir.sequence` with yearly date ranges: 3 queries), the policy and routing lookups (1 query each)
-  and closing and opening the stage log.
-- **Create**: the case number (`ir.sequence`, 3 queries), the creation message
-  (`_message_log_batch`, 1 query), the time-limit policy (search and the default policy: 2 queries),
-  the caller lookup by phone (1 indexed query), the stage log row (2), the reporter count of the new
-  case (1), the flush (2). No follower subscription runs in the profiled steps.
+- **Create** (5 SQL statements once warm): the case's `INSERT` (with its policy, first deadline and
+  precomputed stored fields: no `UPDATE` after it), the case number (`nextval`), the caller lookup
+  (one indexed query), the creation note (`_message_log_batch`, a `mail.message` `INSERT`) and the open
+  stage-log row (`INSERT`). Odoo's `create` of the three records (defaults, cache, inverse fields,
+  the ORM's bookkeeping) is most of the rest; the creation note alone is about a quarter of a
+  registration.
+- **Acceptance** (7 SQL statements once warm): the processing number (`nextval`), the open stage-log
+  row (one query by id order), the new stage-log row (`INSERT`), the case's and the closed log's
+  `UPDATE` at the flush, and the chatter's tracking note of the state and department change at the end
+  of the request (a `mail.message` and its `mail.tracking.value` rows: about 40 % of an acceptance).
+  Routing rules and time-limit policies are matched in Python against tables kept in the registry's
+  cache (no query, no record read), the access checks of city-wide users need no query.
 - **Working-time math**: 4 deadlines per registration and acceptance cost 0.3–0.75 ms together,
   without SQL (the calendar's working time per year is computed once and cached, then bisected).
-- **Stored computes**: under 0.3 ms per case together, apart from the reporter count's query.
 
-Not met: **registration** (create about 17× the baseline, target 12×; acceptance about 27–30×,
-target 10×). The registration benchmark now runs the pre-commit hooks after each case, as the end of
-a request does before its commit: the chatter's field tracking used to be left out of the figures
-(it runs at commit, and the benchmark never commits), so the earlier "26× / 18×" are not comparable.
-What is left is Odoo's own work per request: the sequences, the creation and tracking messages and
-the followers' notification of a state change; making them cheaper means fewer tracked transitions
-notified to followers, or numbers from a PostgreSQL sequence without yearly date ranges, which are
-product decisions.
+Status (2026-11-30 12:30 UTC): create 9.9–11.5× in every run (target 12×: met); acceptance 10.3–10.8×
+on committed registrations (target 10×: not met; 9.5–9.7× when it ran in the registrations'
+transaction, as the benchmark did before, where PostgreSQL re-checks all 13 foreign keys of the case on
+its `UPDATE`). What is left of an acceptance is Odoo's own: the tracking note and its tracking values
+(2.2 ms, four baselines), the two `UPDATE`s at the flush (1.1 ms), the stage-log lines (1 ms).
 
 Changes made for these numbers (hot paths of `hotline_case`):
 
+- registration and acceptance (2026-11-30, issue 8's last step, 17× / 27× → the figures below): the
+  case and processing numbers are drawn with one `nextval` (`ir.sequence._hotline_next_by_code`: the
+  sequence, its yearly range and the day's prefix cached until a sequence or range changes, else
+  `next_by_code`); a new case is inserted with its time-limit policy, first deadline and stored computes
+  (`_hotline_prepare_first_stage` on a draft record, `precompute=True`) instead of an `INSERT` then an
+  `UPDATE`; the registering operator is no longer subscribed as a follower (notices go to the people
+  concerned); routing rules and policies are matched from cached tables (`_hotline_rule_table`,
+  `_hotline_policy_table`); the open stage-log line is fetched in id order (the log's own order joined
+  the case table); the district record rules read `[(1, '=', 1)]` for city-wide users (the old
+  `'|', (1, '=', 1), ('district_id', 'child_of', [])` cost a query on every access check); the caller
+  lookup checks the record rules on the partners found rather than compiling them into the query; the
+  deadline is no longer a tracked field (the stage log keeps each stage's deadline).
 - import: every reference of the file (category, service type, district, department) is looked up
   once per import, not once per row (`ir_fields_converter.py`, enabled by `hotline.case.load`): a
   100,000-row file asked `name_search` 400,000 times; callers are looked up by phone with one search
-  for the whole batch (`_hotline_fill_partners`); the time-limit policies are read once per batch and
-  written once per policy (`_hotline_assign_sla_policy`); entering a stage checks the user's write
-  access once for all the records instead of once per record (the record rules were evaluated with a
-  query per record). On 2,000 rows: 12,148 SQL queries → 196, 101 s → 28 s (profiled, busy machine).
+  for the whole batch (`_hotline_fill_partners`); the time-limit policy and first deadline go into each
+  row's `INSERT` (`_hotline_prepare_first_stage`); the stage-log rows are created in one `create` for
+  the batch. On 2,000 rows: 12,148 SQL queries → 196, 101 s → 28 s (profiled, busy machine).
 - time-limit cron: `batch_size` 20,000 → 100 per kind and run. Each change costs an ORM chatter note
   (`_message_log_batch`) and a digest line, about 1–5 ms depending on the load, so a run of 20,000
   took 111 s on a busy machine; short runs keep the transaction (which holds the rows it marks) short
