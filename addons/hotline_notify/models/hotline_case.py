@@ -275,13 +275,15 @@ class HotlineCase(models.Model):
         Returns the sms.sms or mail.message created, or False when the citizen cannot be reached.
         """
         self.ensure_one()
-        number = self._hotline_citizen_number()
-        if self.channel in ("phone", "sms"):
-            return self._hotline_send_sms(template_xmlid, number) if number else False
-        if self.channel == "email":
-            return self._hotline_send_email(template_xmlid)
+        # a text of the workflow, not a post of the user who moved the case: they do not become a follower
+        case = self.with_context(mail_create_nosubscribe=True)
+        number = case._hotline_citizen_number()
+        if case.channel in ("phone", "sms"):
+            return case._hotline_send_sms(template_xmlid, number) if number else False
+        if case.channel == "email":
+            return case._hotline_send_email(template_xmlid)
         # web, portal, Open311: a text when there is a number, else an e-mail
-        return self._hotline_send_sms(template_xmlid, number) if number else self._hotline_send_email(template_xmlid)
+        return case._hotline_send_sms(template_xmlid, number) if number else case._hotline_send_email(template_xmlid)
 
     def _hotline_send_sms(self, template_xmlid, number):
         """Queue the template's text to ``number`` the Odoo way: a chatter SMS notification and an sms.sms."""
