@@ -12,8 +12,14 @@ class HotlineCaseExtension(models.Model):
     _order = "create_date desc, id desc"
 
     case_id = fields.Many2one("hotline.case", string="Case", required=True, index=True, ondelete="cascade")
+    # the department that asked, kept when the case moves on (a related field would also make every change
+    # of a case's department look for its extension requests)
     department_id = fields.Many2one(
-        "hotline.department", string="Department", related="case_id.department_id", store=True, index=True
+        "hotline.department",
+        string="Department",
+        index=True,
+        readonly=True,
+        help="The department handling the case when the extension was requested.",
     )
     current_deadline = fields.Datetime(readonly=True, help="The case's deadline when the request was made.")
     requested_deadline = fields.Datetime(string="Requested Deadline")
@@ -49,6 +55,10 @@ class HotlineCaseExtension(models.Model):
 
     @api.model_create_multi
     def create(self, vals_list):
+        Case = self.env["hotline.case"]
+        for vals in vals_list:
+            if "department_id" not in vals and vals.get("case_id"):
+                vals["department_id"] = Case.browse(vals["case_id"]).department_id.id
         extensions = super().create(vals_list)
         for extension in extensions:
             extension.current_deadline = extension.case_id.deadline

@@ -88,3 +88,10 @@ class TestRegistrationPath(HotlineCaseCommon):
         self.assertEqual(Partner.with_user(self.operator)._hotline_find_by_phone("17700003333"), visible)
         case = self._create_case(caller_phone="17700003333", caller_name=False)
         self.assertEqual(case.partner_id, visible)
+
+    def test_an_extension_request_keeps_the_department_that_asked(self):
+        case = self._accept(self._create_case())
+        extension = case.sudo()._hotline_request_extension("等待配件", requested_hours=4)
+        self.assertEqual(extension.department_id, self.dept_water)
+        case.sudo().department_id = self.dept_gas  # before dispatch, the centre may still change it
+        self.assertEqual(extension.department_id, self.dept_water)
