@@ -144,6 +144,18 @@ class TelephonyCommon:
             handle.write(content)
         return path
 
+    def post_events(self, *events):
+        """POST ``events`` to /hotline/pbx/event as the bridge does (HttpCase), then empty the cache."""
+        self.env.flush_all()
+        response = self.url_open(
+            "/hotline/pbx/event",
+            data=json.dumps({"events": list(events)}),
+            headers={"Authorization": f"Bearer {TOKEN}", "Content-Type": "application/json"},
+        )
+        self.assertEqual(response.status_code, 200, response.text)
+        self.env.invalidate_all()
+        return response
+
     def event(self, kind, linkedid="1795651774.0", **values):
         """A bridge event as the bridge sends it, happening now unless ``time`` is given."""
         now = datetime.now(UTC).isoformat(timespec="milliseconds")

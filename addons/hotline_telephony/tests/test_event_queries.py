@@ -1,5 +1,3 @@
-import json
-
 from odoo.tests import HttpCase, TransactionCase, tagged
 
 from .common import TOKEN, TelephonyCommon
@@ -76,14 +74,7 @@ class TestEventRequestQueries(TelephonyCommon, HttpCase):
         cls.setUpTelephony()
 
     def post(self, event):
-        self.env.flush_all()
-        response = self.url_open(
-            "/hotline/pbx/event",
-            data=json.dumps({"events": [event]}),
-            headers={"Authorization": f"Bearer {TOKEN}", "Content-Type": "application/json"},
-        )
-        self.assertEqual(response.status_code, 200, response.text)
-        self.env.invalidate_all()
+        self.post_events(event)
 
     def test_queries_per_ring_request(self):
         common = {"extension": "1001", "channel": "Local/1001@agents-00000001;1"}

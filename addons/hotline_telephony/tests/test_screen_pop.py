@@ -187,15 +187,7 @@ class TestScreenPopCardAccess(CardAccessCommon, HttpCase):
         cls.setUpCardAccess()
 
     def ring(self, linkedid, extension):
-        self.env.flush_all()
-        event = self.event("ringing", linkedid=linkedid, extension=extension, caller_number="13911110001")
-        response = self.url_open(
-            "/hotline/pbx/event",
-            data=json.dumps({"events": [event]}),
-            headers={"Authorization": f"Bearer {TOKEN}", "Content-Type": "application/json"},
-        )
-        self.assertEqual(response.status_code, 200, response.text)
-        self.env.invalidate_all()
+        self.post_events(self.event("ringing", linkedid=linkedid, extension=extension, caller_number="13911110001"))
         return self.env["hotline.call"].search([("linkedid", "=", linkedid)])
 
     def pop_of(self, user):
