@@ -1,5 +1,6 @@
 from . import hotline_hierarchy_mixin
 from . import hotline_mail_mixin
+from . import hotline_cached_config_mixin
 from . import hotline_audit_log
 from . import hotline_district
 from . import hotline_department

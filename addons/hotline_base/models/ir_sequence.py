@@ -17,7 +17,9 @@ def _day_key(day):
 
 
 class IrSequence(models.Model):
-    _inherit = "ir.sequence"
+    # a change of sequences changes what _hotline_sequence_plan cached
+    _inherit = ["ir.sequence", "hotline.cached.config.mixin"]
+    _name = "ir.sequence"
 
     @api.model
     def _hotline_next_by_code(self, code, sequence_date=None):
@@ -78,16 +80,3 @@ class IrSequence(models.Model):
         keys = set(_KEY.findall((self.prefix or "") + (self.suffix or "")))
         allowed = _DAY_KEYS | ({f"range_{key}" for key in _DAY_KEYS} if self.use_date_range else set())
         return keys <= allowed
-
-    @api.model_create_multi
-    def create(self, vals_list):
-        self.env.registry.clear_cache()
-        return super().create(vals_list)
-
-    def write(self, vals):
-        self.env.registry.clear_cache()
-        return super().write(vals)
-
-    def unlink(self):
-        self.env.registry.clear_cache()
-        return super().unlink()

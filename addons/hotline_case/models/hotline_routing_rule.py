@@ -3,6 +3,8 @@ from odoo import api, fields, models, tools
 
 class HotlineRoutingRule(models.Model):
     _name = "hotline.routing.rule"
+    # the active rules are kept in the registry's cache (_hotline_rule_table): every acceptance reads them
+    _inherit = ["hotline.cached.config.mixin"]
     _description = "Case Routing Rule"
     _order = "sequence, id"
 
@@ -21,23 +23,6 @@ class HotlineRoutingRule(models.Model):
     )
     department_id = fields.Many2one("hotline.department", string="Department", required=True, ondelete="cascade")
     active = fields.Boolean(default=True)
-
-    # ------------------------------------------------------------
-    # CRUD: the active rules are kept in the registry's cache (every acceptance reads them)
-    # ------------------------------------------------------------
-
-    @api.model_create_multi
-    def create(self, vals_list):
-        self.env.registry.clear_cache()
-        return super().create(vals_list)
-
-    def write(self, vals):
-        self.env.registry.clear_cache()
-        return super().write(vals)
-
-    def unlink(self):
-        self.env.registry.clear_cache()
-        return super().unlink()
 
     # ------------------------------------------------------------
     # BUSINESS

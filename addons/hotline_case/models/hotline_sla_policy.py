@@ -4,6 +4,7 @@ from odoo.exceptions import ValidationError
 
 class HotlineSlaPolicy(models.Model):
     _name = "hotline.sla.policy"
+    _inherit = ["hotline.cached.config.mixin"]
     _description = "Time Limit Policy"
     _order = "sequence, id"
 
@@ -44,21 +45,8 @@ class HotlineSlaPolicy(models.Model):
                 raise ValidationError(_("The warning ratio must be between 0 and 1 (policy %s).", policy.name))
 
     # ------------------------------------------------------------
-    # CRUD: the active policies are kept in the registry's cache (every registration reads them)
+    # CACHE: the active policies are kept in the registry's cache (every registration reads them)
     # ------------------------------------------------------------
-
-    @api.model_create_multi
-    def create(self, vals_list):
-        self.env.registry.clear_cache()
-        return super().create(vals_list)
-
-    def write(self, vals):
-        self.env.registry.clear_cache()
-        return super().write(vals)
-
-    def unlink(self):
-        self.env.registry.clear_cache()
-        return super().unlink()
 
     @api.model
     def _active_policies(self):
