@@ -145,7 +145,8 @@ class TelephonyCommon:
         return path
 
     def post_events(self, *events):
-        """POST ``events`` to /hotline/pbx/event as the bridge does (HttpCase), then empty the cache."""
+        """POST ``events`` to /hotline/pbx/event as the bridge does (HttpCase), then empty the cache; the
+        answer's JSON."""
         self.env.flush_all()
         response = self.url_open(
             "/hotline/pbx/event",
@@ -154,7 +155,7 @@ class TelephonyCommon:
         )
         self.assertEqual(response.status_code, 200, response.text)
         self.env.invalidate_all()
-        return response
+        return response.json()
 
     def event(self, kind, linkedid="1795651774.0", **values):
         """A bridge event as the bridge sends it, happening now unless ``time`` is given."""

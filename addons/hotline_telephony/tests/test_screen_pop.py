@@ -4,7 +4,7 @@ from odoo.exceptions import AccessError
 from odoo.tests import HttpCase, new_test_user, tagged
 from odoo.tests.common import JsonRpcException
 
-from .common import TOKEN, TelephonyCommon
+from .common import TelephonyCommon
 
 PAYLOAD_KEYS = {
     "call_id",
@@ -50,17 +50,6 @@ class TestScreenPop(ScreenPopCommon, HttpCase):
     def setUpClass(cls):
         super().setUpClass()
         cls.setUpScreenPop()
-
-    def post_events(self, *events):
-        self.env.flush_all()
-        response = self.url_open(
-            "/hotline/pbx/event",
-            data=json.dumps({"events": list(events)}),
-            headers={"Authorization": f"Bearer {TOKEN}", "Content-Type": "application/json"},
-        )
-        self.env.invalidate_all()
-        self.assertEqual(response.status_code, 200, response.text)
-        return response.json()
 
     def screen_pops(self, user):
         channel = json.dumps([self.env.cr.dbname, "res.partner", user.partner_id.id], separators=(",", ":"))
