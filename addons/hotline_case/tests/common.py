@@ -3,6 +3,38 @@ from datetime import datetime, timedelta
 from odoo import Command
 from odoo.tests import TransactionCase, new_test_user
 
+IMPORT_FIELDS = [
+    "name",
+    "reported_at",
+    "caller_name",
+    "caller_phone",
+    "summary",
+    "address",
+    "category_id",
+    "service_type_id",
+    "district_id",
+    "department_id",
+]
+IMPORT_OPTIONS = {
+    "import_skip_records": [],
+    "import_set_empty_fields": [],
+    "fallback_values": {},
+    "name_create_enabled_fields": {},
+    "encoding": "utf-8",
+    "separator": ",",
+    "quoting": '"',
+    "date_format": "%Y-%m-%d",
+    "datetime_format": "%Y-%m-%d %H:%M:%S",
+    "float_thousand_separator": ",",
+    "float_decimal_separator": ".",
+    "advanced": False,
+    "has_headers": True,
+    "keep_matches": False,
+    "limit": 2000,
+    "skip": 0,
+    "tracking_disable": True,
+}
+
 
 class HotlineCaseCommon(TransactionCase):
     """Reference data, users and a Mon-Fri calendar of its own: nothing from the demo data."""
@@ -134,6 +166,24 @@ class HotlineCaseCommon(TransactionCase):
         }
         vals.update(values)
         return self.env["hotline.case"].with_user(user or self.operator).create(vals)
+
+    def _import_earlier_cases(self, rows, quoted=False):
+        """A supervisor imports ``rows`` (values in IMPORT_FIELDS' order) as a CSV file with base_import."""
+        lines = [",".join(f'"{value}"' if quoted else str(value) for value in row) for row in rows]
+        content = "\n".join([",".join(IMPORT_FIELDS), *lines])
+        importer = (
+            self.env["base_import.import"]
+            .with_user(self.supervisor)
+            .create(
+                {
+                    "res_model": "hotline.case",
+                    "file": content.encode(),
+                    "file_type": "text/csv",
+                    "file_name": "earlier_cases.csv",
+                }
+            )
+        )
+        return importer.execute_import(IMPORT_FIELDS, IMPORT_FIELDS, dict(IMPORT_OPTIONS), dryrun=False)
 
     def _flush_tracking(self):
         """What the end of a request does before its commit: the chatter's tracking messages."""

@@ -1,7 +1,6 @@
 from odoo.tests import tagged
 
 from .common import HotlineCaseCommon
-from .test_import_export import IMPORT_FIELDS, IMPORT_OPTIONS
 
 
 @tagged("post_install", "-at_install")
@@ -39,22 +38,9 @@ class TestBatchPaths(HotlineCaseCommon):
             ]
             for index in range(1, 31)
         ]
-        content = "\n".join([",".join(IMPORT_FIELDS), *(",".join(row) for row in rows)])
         count_before = self.env["hotline.case"].search_count([])
         logs_before = self.env["hotline.case.stage.log"].search_count([])
-        importer = (
-            self.env["base_import.import"]
-            .with_user(self.supervisor)
-            .create(
-                {
-                    "res_model": "hotline.case",
-                    "file": content.encode(),
-                    "file_type": "text/csv",
-                    "file_name": "earlier_cases.csv",
-                }
-            )
-        )
-        result = importer.execute_import(IMPORT_FIELDS, IMPORT_FIELDS, dict(IMPORT_OPTIONS), dryrun=False)
+        result = self._import_earlier_cases(rows)
         errors = [message for message in result["messages"] if message["type"] == "error"]
         self.assertEqual(len(errors), 1, result["messages"])
         self.assertTrue(errors[0]["message"].startswith("Row 17: "), errors[0]["message"])

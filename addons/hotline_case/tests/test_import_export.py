@@ -9,38 +9,6 @@ from odoo.tools import mute_logger
 
 from .common import HotlineCaseCommon
 
-IMPORT_FIELDS = [
-    "name",
-    "reported_at",
-    "caller_name",
-    "caller_phone",
-    "summary",
-    "address",
-    "category_id",
-    "service_type_id",
-    "district_id",
-    "department_id",
-]
-IMPORT_OPTIONS = {
-    "import_skip_records": [],
-    "import_set_empty_fields": [],
-    "fallback_values": {},
-    "name_create_enabled_fields": {},
-    "encoding": "utf-8",
-    "separator": ",",
-    "quoting": '"',
-    "date_format": "%Y-%m-%d",
-    "datetime_format": "%Y-%m-%d %H:%M:%S",
-    "float_thousand_separator": ",",
-    "float_decimal_separator": ".",
-    "advanced": False,
-    "has_headers": True,
-    "keep_matches": False,
-    "limit": 2000,
-    "skip": 0,
-    "tracking_disable": True,
-}
-
 
 @tagged("post_install", "-at_install")
 class TestImportExport(HotlineCaseCommon):
@@ -49,21 +17,7 @@ class TestImportExport(HotlineCaseCommon):
     # ------------------------------------------------------------
 
     def _import(self, rows):
-        header = ",".join(IMPORT_FIELDS)
-        content = "\n".join([header, *(",".join(f'"{value}"' for value in row) for row in rows)])
-        importer = (
-            self.env["base_import.import"]
-            .with_user(self.supervisor)
-            .create(
-                {
-                    "res_model": "hotline.case",
-                    "file": content.encode(),
-                    "file_type": "text/csv",
-                    "file_name": "earlier_cases.csv",
-                }
-            )
-        )
-        return importer.execute_import(IMPORT_FIELDS, IMPORT_FIELDS, dict(IMPORT_OPTIONS), dryrun=False)
+        return self._import_earlier_cases(rows, quoted=True)
 
     def _imported(self):
         return self.env["hotline.case"].search([("name", "=like", "12319-2023-IMP%")])
