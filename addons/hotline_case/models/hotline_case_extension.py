@@ -1,8 +1,10 @@
 from odoo import _, api, fields, models
-from odoo.exceptions import UserError, ValidationError
+from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tools import plaintext2html
 
 DECISION_ACTIVITY = "hotline_case.mail_act_extension_decision"
+# what describes the case when the request was made: set on creation only
+SYSTEM_FIELDS = {"department_id", "current_deadline"}
 
 
 class HotlineCaseExtension(models.Model):
@@ -57,14 +59,19 @@ class HotlineCaseExtension(models.Model):
     def create(self, vals_list):
         Case = self.env["hotline.case"]
         for vals in vals_list:
-            if "department_id" not in vals and vals.get("case_id"):
-                vals["department_id"] = Case.browse(vals["case_id"]).department_id.id
+            # the request's situation, set by the system (SYSTEM_FIELDS): what the requester passes is ignored
+            case = Case.browse(vals.get("case_id"))
+            vals.update(department_id=case.department_id.id, current_deadline=case.deadline)
         extensions = super().create(vals_list)
         for extension in extensions:
-            extension.current_deadline = extension.case_id.deadline
             extension.case_id._hotline_notify_extension_requested(extension)
         extensions._hotline_schedule_decision_activities()
         return extensions
+
+    def write(self, vals):
+        if not self.env.su and SYSTEM_FIELDS & vals.keys():
+            raise AccessError(_("The department and deadline of an extension request are set when it is made."))
+        return super().write(vals)
 
     # ------------------------------------------------------------
     # ACTIONS

@@ -1,4 +1,5 @@
 from odoo import Command
+from odoo.exceptions import AccessError
 from odoo.tests import tagged
 
 from .common import HotlineCaseCommon
@@ -95,3 +96,14 @@ class TestRegistrationPath(HotlineCaseCommon):
         self.assertEqual(extension.department_id, self.dept_water)
         case.sudo().department_id = self.dept_gas  # before dispatch, the centre may still change it
         self.assertEqual(extension.department_id, self.dept_water)
+        with self.assertRaises(AccessError):
+            extension.with_user(self.supervisor).write({"department_id": self.dept_gas.id})
+        with self.assertRaises(AccessError):
+            extension.with_user(self.supervisor).write({"current_deadline": False})
+        self.assertEqual(
+            (extension.department_id, extension.current_deadline), (self.dept_water, case.deadline), "nothing changed"
+        )
+        passed = self.env["hotline.case.extension"].create(
+            {"case_id": case.id, "reason": "等待配件", "requested_hours": 2, "department_id": self.dept_roads.id}
+        )
+        self.assertEqual(passed.department_id, self.dept_gas, "the case's department, not the one passed")
