@@ -532,14 +532,13 @@ class HotlineCase(models.Model):
     def write(self, vals):
         self._check_workflow_fields(vals)
         self._check_department_change(vals)
-        old_states = {case.id: case.state for case in self} if "state" in vals else {}
+        moving = self.filtered(lambda case: case.state != vals["state"]) if "state" in vals else self.browse()
+        # the stage is closed as the case still is in it (its deadline, department, policy)
+        moving._hotline_leave_stage()
         result = super().write(vals)
         if {"attachment_ids", "feedback_attachment_ids"} & vals.keys():
             self._hotline_link_attachments()
-        changed = self.filtered(lambda case: old_states[case.id] != case.state) if old_states else self.browse()
-        if changed:
-            changed._hotline_leave_stage()
-            changed._hotline_enter_stage()
+        moving._hotline_enter_stage()
         return result
 
     def _hotline_write(self, vals):
@@ -1335,15 +1334,6 @@ class HotlineCase(models.Model):
         vals = super()._hotline_stage_log_vals(now)
         vals["department_id"] = self.department_id.id
         return vals
-
-    def _hotline_log_calendar(self, log):
-        self.ensure_one()
-        if self.sla_policy_id and not self.sla_policy_id.working_time:
-            return self.env["resource.calendar"]
-        if log.department_id:
-            # sudo: department staff may not read the calendar configuration
-            return log.department_id.sudo()._hotline_get_calendar()
-        return self.company_id.resource_calendar_id or self.env.company.resource_calendar_id
 
     def _hotline_extended_deadline_vals(self, new_deadline):
         vals = super()._hotline_extended_deadline_vals(new_deadline)

@@ -33,6 +33,35 @@ class TestStageLog(HotlineCaseCommon):
         # dispatch limit 2 working hours from 14:00: 16:00; dispatched next morning -> late
         self.assertTrue(logs[1].overdue)
 
+    def test_a_case_without_its_stage_start_is_timed_from_its_open_line(self):
+        """Cases written before ``stage_start`` existed: the open line's own entry time counts."""
+        monday_0900 = self._utc(2026, 3, 9, 9, 0)
+        with freeze_time(monday_0900):
+            case = self._create_case(reported_at=monday_0900)
+        self.env.flush_all()
+        self.env.cr.execute("UPDATE hotline_case SET stage_start = NULL WHERE id = %s", [case.id])
+        case.invalidate_recordset(["stage_start"])
+        with freeze_time(self._utc(2026, 3, 9, 14, 0)):
+            self._accept(case)
+        new_line, accepted_line = case.stage_log_ids.sorted("id")
+        self.assertAlmostEqual(new_line.working_hours, 3.5, 2)
+        self.assertEqual(new_line.date_out, self._utc(2026, 3, 9, 14, 0))
+        self.assertEqual(new_line.write_uid, self.supervisor)
+        self.assertFalse(accepted_line.date_out)
+
+    def test_a_line_marked_overdue_by_the_cron_stays_overdue(self):
+        monday_0900 = self._utc(2026, 3, 9, 9, 0)
+        with freeze_time(monday_0900):
+            case = self._create_case(reported_at=monday_0900)
+        with freeze_time(self._utc(2026, 3, 9, 11, 30)):
+            self.env["hotline.case"]._cron_check_deadlines()
+            self.assertTrue(case.stage_log_ids.overdue)
+            # the deadline moved after the cron marked the line (an extension): the line keeps its mark
+            case.sudo()._hotline_extend_deadline(self._utc(2026, 3, 9, 16, 0))
+        with freeze_time(self._utc(2026, 3, 9, 13, 45)):
+            self._accept(case)
+        self.assertTrue(case.stage_log_ids.sorted("id")[0].overdue)
+
     def test_round_the_clock_policy_logs_clock_hours(self):
         self.policy.working_time = False
         saturday = self._utc(2026, 3, 7, 10, 0)
