@@ -243,6 +243,33 @@ class TestDeadlineCron(HotlineCaseCommon):
         self.assertEqual(len(second), 2)
         self.assertEqual(set(cases.mapped("overdue_state")), {"overdue"})
 
+    def test_a_batch_takes_the_longest_overdue_first(self):
+        cases = self.env["hotline.case"]
+        for hour in (11, 9, 10):
+            reported = self._utc(2026, 3, 9, hour, 0)
+            with freeze_time(reported):
+                cases |= self._create_case(reported_at=reported)
+        with freeze_time(self._utc(2026, 3, 20, 9, 0)):
+            first, _warnings = self.env["hotline.case"]._cron_check_deadlines(batch_size=1)
+            second, _warnings = self.env["hotline.case"]._cron_check_deadlines(batch_size=1)
+        self.assertEqual(first, cases[1].ids, "reported at 09:00: its deadline passed first")
+        self.assertEqual(second, cases[2].ids)
+        self.assertEqual(cases[0].overdue_state, "on_time", "its turn comes in the next run")
+
+    def test_the_digest_shows_deadlines_in_the_recipients_time_zone(self):
+        monday_0900 = self._utc(2026, 3, 9, 9, 0)
+        with freeze_time(monday_0900):
+            self._create_case(reported_at=monday_0900)
+        self.operator.partner_id.tz = "Asia/Urumqi"  # UTC+6, the centre is UTC+8
+        with freeze_time(self._utc(2026, 3, 9, 16, 0)):
+            self.env["hotline.case"]._cron_check_deadlines()
+        digest = self.env["mail.message"].search(
+            [("subject", "ilike", "overdue"), ("partner_ids", "in", self.operator.partner_id.ids)]
+        )
+        self.assertEqual(len(digest), 1)
+        # the 2h acceptance limit, Monday 11:00 in the centre: 09:00 where the operator is
+        self.assertIn("2026-03-09 09:00", digest.body)
+
     def test_cron_notes_are_logged_by_odoobot_with_the_local_deadline(self):
         monday_0900 = self._utc(2026, 3, 9, 9, 0)
         with freeze_time(monday_0900):
