@@ -66,7 +66,9 @@ if [ -z "${HOTLINE_BENCH_SKIP_IMPORT:-}" ]; then
         --file "$VAR_DIR/bench/case_import" --json "$imported" -- "${odoo_args[@]}" >> "$log" 2>&1 \
         || die "the import benchmark failed: see $log"
 fi
-command_line="HOTLINE_BENCH_CASES=$CASES make bench"
+# the command as run: the HOTLINE_BENCH_* settings given, then make bench
+settings="$(env | grep -E '^HOTLINE_BENCH_[A-Z_]+=' | grep -v '^HOTLINE_BENCH_CASES=' | sort | tr '\n' ' ' || true)"
+command_line="${settings}HOTLINE_BENCH_CASES=$CASES make bench"
 "$VENV/bin/python" "$ROOT/bench/report.py" "$results" "$ROOT/docs/BENCHMARKS.md" \
     --generation "$generation" --command "$command_line" --profile "$profile" --import-results "$imported"
 say "Results written to docs/BENCHMARKS.md"
