@@ -255,6 +255,7 @@ class HotlineDeadlineMixin(models.AbstractModel):
         if not self or not self._hotline_stage_log_model:
             return
         now = fields.Datetime.now()
+        # sudo: the stage log is written by the workflow only, users just read it
         Log = self.env[self._hotline_stage_log_model].sudo()
         # lines opened or changed earlier in this transaction are in the table before the UPDATE
         Log.flush_model()
