@@ -93,7 +93,8 @@ Changes made for these numbers (hot paths of `hotline_case`):
   concerned); routing rules and policies are matched from cached tables (`_hotline_rule_table`,
   `_hotline_policy_table`); the stage left is closed by one set-based `UPDATE` of its open stage-log
   lines before the write that moves the case, timed from the case's `stage_start` on the calendar the
-  stage ran on (a search of the open lines and a write per line before: 0.65 → 0.48 ms); the district record rules read `[(1, '=', 1)]` for city-wide users (the old
+  stage ran on (a search of the open lines and a write per line before: 0.65 → 0.48 ms); the district
+  record rules read `[(1, '=', 1)]` for city-wide users (the old
   `'|', (1, '=', 1), ('district_id', 'child_of', [])` cost a query on every access check); the caller
   lookup checks the record rules on the partners found rather than compiling them into the query; the
   deadline is no longer a tracked field (the stage log keeps each stage's deadline).
