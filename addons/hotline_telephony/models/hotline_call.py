@@ -757,7 +757,8 @@ class HotlineCall(models.Model):
             if vals:  # the event's handler writes anyway: no access check for nothing
                 call.write(vals)
         elif event["kind"] == "ringing":  # the usual first news of a call: created ringing, in one INSERT
-            call = self.create(dict(self._hotline_prepare_call_vals(pbx, event), **self._hotline_ringing_vals(event)))
+            vals = dict(self._hotline_prepare_call_vals(pbx, event), **self._hotline_ringing_vals(event))
+            call = self._hotline_create_ringing(pbx, vals)
             calls[call.linkedid] = call
             return call
         else:
@@ -766,6 +767,37 @@ class HotlineCall(models.Model):
         handler = getattr(call, f"_hotline_on_{event['kind']}")
         handler(event, user)
         return call
+
+    @api.model
+    def _hotline_create_ringing(self, pbx, vals):
+        """Create the call a ring announces (``vals`` as for ``create``), its stored computes given.
+
+        On the screen pop's path: ``create`` computes the stored computes on a draft record even when
+        they are given (it drops given values of readonly precomputed fields), about half of the 1.9 ms
+        it takes (a ring's request is ~7 ms in process). The values are known here; the ORM's own insert
+        (``_create``: the row, the cache, the triggers, the constraints, the create rule and the hooks
+        of other addons, such as hotline_reports' daily totals) runs as for any create.
+        """
+        remote_number = self._hotline_remote_number(vals["direction"], vals["caller_number"], vals["called_number"])
+        computed = {
+            "company_id": pbx.company_id.id,
+            "remote_number": remote_number,
+            "duration_seconds": 0,
+            "has_recording": bool(vals.get("recording_file")),
+        }
+        if {name for name, field in self._fields.items() if field.precompute} - computed.keys():
+            return self.create(vals)  # an addon added a stored compute: let the ORM compute it
+        self.check_access("create")
+        now = self.env.cr.now()
+        stored = self._add_missing_default_values(
+            dict(vals, **computed, create_uid=self.env.uid, create_date=now, write_uid=self.env.uid, write_date=now)
+        )
+        protected = {
+            dependent
+            for name in computed
+            for dependent in self.pool.field_computed.get(self._fields[name], [self._fields[name]])
+        }
+        return self._create([{"stored": stored, "inversed": {}, "inherited": {}, "protected": protected}])
 
     @api.model
     def _hotline_prepare_call_vals(self, pbx, event):

@@ -91,6 +91,31 @@ class TestScreenPop(ScreenPopCommon, HttpCase):
         self.assertEqual({case["id"] for case in card["last_cases"]}, {self.open_case.id, self.closed_case.id})
         self.assertEqual(card["case_count"], 2)
 
+    def test_a_ringing_call_is_stored_as_create_stores_it(self):
+        self.post_events(
+            self.event(
+                "ringing",
+                linkedid="1795800009.0",
+                extension="1001",
+                caller_number="13911110001",
+                recording_file="q-1795800009.wav",
+            )
+        )
+        call = self.env["hotline.call"].search([("linkedid", "=", "1795800009.0")])
+        self.assertEqual((call.state, call.partner_id, call.extension), ("ringing", self.vip, "1001"))
+        # the stored computes as the ORM computes them on the same values
+        draft = self.env["hotline.call"].new(
+            {name: call[name] for name in ("pbx_id", "direction", "caller_number", "called_number", "recording_file")}
+            | {"start_time": call.start_time}
+        )
+        for name in ("company_id", "remote_number", "duration_seconds", "has_recording"):
+            self.assertEqual(call[name], draft[name], name)
+        self.assertEqual(call.company_id, self.pbx.company_id)
+        self.assertTrue(call.has_recording)
+        self.assertEqual(call.remote_number, "13911110001")
+        self.assertEqual(call.create_uid, call.write_uid)
+        self.assertTrue(call.create_date)
+
     def test_later_events_update_the_card(self):
         ringing = [
             self.event("ringing", linkedid="1795800001.0", uniqueid=f"1795800001.{n}", extension=ext, id=f"r{n}")
