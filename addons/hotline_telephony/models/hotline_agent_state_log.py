@@ -16,14 +16,18 @@ class HotlineAgentStateLog(models.Model):
     pause_reason = fields.Char()
     date_start = fields.Datetime(string="From", required=True, index=True)
     date_end = fields.Datetime(string="To", index=True)
+    # precomputed: a new entry is inserted with them (no UPDATE after the INSERT, on each answer and hang-up)
     duration = fields.Float(
         string="Duration (hours)",
         compute="_compute_duration",
         store=True,
+        precompute=True,
         aggregator="sum",
         help="Time spent in this state; empty while it lasts.",
     )
-    duration_seconds = fields.Integer(string="Duration (s)", compute="_compute_duration", store=True, aggregator="sum")
+    duration_seconds = fields.Integer(
+        string="Duration (s)", compute="_compute_duration", store=True, precompute=True, aggregator="sum"
+    )
 
     # ------------------------------------------------------------
     # COMPUTES
@@ -41,16 +45,20 @@ class HotlineAgentStateLog(models.Model):
     # ------------------------------------------------------------
 
     @api.model
-    def _hotline_record(self, users, state, reason, when):
-        """Close the open entries of ``users`` at ``when`` and open one in ``state`` for each."""
+    def _hotline_record(self, users, state, reason, when, pbx=None):
+        """Close the open entries of ``users`` at ``when`` and open one in ``state`` for each, on ``pbx``
+        (default: each user's own)."""
         # sudo: the log is written by the system on behalf of the agents, who may only read it
         logs = self.sudo()
-        logs.search([("user_id", "in", users.ids), ("date_end", "=", False)]).write({"date_end": when})
+        # with their start in the same query: the duration is computed from it at the flush
+        logs.search_fetch([("user_id", "in", users.ids), ("date_end", "=", False)], ["date_start"]).write(
+            {"date_end": when}
+        )
         return logs.create(
             [
                 {
                     "user_id": user.id,
-                    "pbx_id": user._hotline_get_pbx().id,
+                    "pbx_id": (pbx or user._hotline_get_pbx()).id,
                     "extension": user.hotline_extension,
                     "state": state,
                     "pause_reason": reason or False,

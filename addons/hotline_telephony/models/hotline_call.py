@@ -647,7 +647,7 @@ class HotlineCall(models.Model):
             call = self.browse()
             if event["kind"] == "agent_state":
                 if user:
-                    user._hotline_set_agent_state(event["state"], event["pause_reason"], event["time"])
+                    user._hotline_set_agent_state(event["state"], event["pause_reason"], event["time"], pbx)
                 else:
                     _logger.info("PBX %s: agent state of unknown extension %s", pbx.name, event["extension"])
             else:

@@ -247,8 +247,9 @@ class ResUsers(models.Model):
             pbx._hotline_bridge_request("POST", "/queue/pause", payload)
             self._hotline_set_agent_state("paused" if paused else "available", reason if paused else False)
 
-    def _hotline_set_agent_state(self, state, reason=False, when=None):
+    def _hotline_set_agent_state(self, state, reason=False, when=None, pbx=None):
         """Set the agents' state as of ``when`` (default now), log the change and tell their web clients.
+        ``pbx``: the PBX that reported the change (default: each agent's own).
 
         Unchanged states and changes older than the current state are ignored (PBX events may come
         late or twice). Returns the users whose state changed.
@@ -263,7 +264,7 @@ class ResUsers(models.Model):
         )
         if not changed:
             return changed
-        self.env["hotline.agent.state.log"]._hotline_record(changed, state, reason, when)
+        self.env["hotline.agent.state.log"]._hotline_record(changed, state, reason, when, pbx)
         # sudo: agents change their own state, a field res.users does not let them write
         changed.sudo().write(
             {"hotline_agent_state": state, "hotline_pause_reason": reason, "hotline_agent_state_since": when}

@@ -62,6 +62,25 @@ class TestEventQueries(TelephonyCommon, TransactionCase):
         call = self.Call.search([("linkedid", "=", "1795950001.0")])
         self.assertRecordValues(call, [{"state": "ended", "user_id": self.operator.id, "disposition": "answered"}])
 
+    def test_queries_per_agent_state_change(self):
+        def state_event(state, number):
+            return self.event("agent_state", id=f"agent:{number}", extension="1001", state=state)
+
+        self.receive(state_event("available", 0))  # the caches every request shares get warm
+        self.env.invalidate_all()
+        # known events, the agent's state, the open state-log line with its start, INSERT line, UPDATE line,
+        # UPDATE agent, INSERT event, INSERT bus
+        with self.assertQueryCount(8):
+            self.receive(state_event("on_call", 1))
+        self.assertEqual(self.operator.hotline_agent_state, "on_call")
+        lines = self.env["hotline.agent.state.log"].search([("user_id", "=", self.operator.id)], order="id")
+        self.assertEqual(lines.mapped("state")[-2:], ["available", "on_call"])
+        self.assertTrue(lines[-2].date_end)
+        self.assertFalse(lines[-1].date_end)
+        self.assertEqual(lines[-1].pbx_id, self.pbx, "the PBX that reported the change")
+        self.assertEqual((lines[-1].duration, lines[-1].duration_seconds), (0.0, 0))
+        self.assertEqual(lines[-2].duration_seconds, round((lines[-2].date_end - lines[-2].date_start).total_seconds()))
+
 
 @tagged("post_install", "-at_install")
 class TestEventRequestQueries(TelephonyCommon, HttpCase):
