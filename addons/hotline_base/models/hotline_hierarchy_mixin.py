@@ -20,6 +20,12 @@ class HotlineHierarchyMixin(models.AbstractModel):
     # the name shown is built from the parent's name shown
     display_name = fields.Char(recursive=True)
 
+    def _hotline_lineage_ids(self):
+        """The ids of these records and of every record above them, from ``parent_path`` (no query)."""
+        return frozenset(
+            int(part) for record in self for part in (record.parent_path or str(record.id)).split("/") if part
+        )
+
     @api.depends("name", "parent_id.complete_name")
     def _compute_complete_name(self):
         for record in self:

@@ -54,13 +54,6 @@ class HotlineRoutingRule(models.Model):
         )
 
     @api.model
-    def _hotline_lineage(self, record):
-        """The ids of ``record`` (a category or district) and of the records above it."""
-        if not record:
-            return frozenset()
-        return frozenset(int(part) for part in (record.parent_path or str(record.id)).split("/") if part)
-
-    @api.model
     def _find_rule(self, case):
         """The first active rule (by sequence) that matches ``case``: its category and district (or a parent
         of them), its service type, one of its keywords in the summary, details or address; a rule's empty
@@ -76,8 +69,8 @@ class HotlineRoutingRule(models.Model):
 
     @api.model
     def _hotline_match(self, case):
-        categories = self._hotline_lineage(case.category_id)
-        districts = self._hotline_lineage(case.district_id)
+        categories = case.category_id._hotline_lineage_ids()
+        districts = case.district_id._hotline_lineage_ids()
         service_type_id = case.service_type_id.id
         text = None
         for (

@@ -101,7 +101,7 @@ class HotlineSlaPolicy(models.Model):
     def _match_policy(self, case):
         """The first active policy that matches ``case`` (its category or a parent category, service type and
         priority; a policy's empty criteria match anything), or no policy."""
-        categories = self.env["hotline.routing.rule"]._hotline_lineage(case.category_id)
+        categories = case.category_id._hotline_lineage_ids()
         service_type_id, priority = case.service_type_id.id, case.priority
         for policy_id, category_ids, service_type_ids, policy_priority in self._hotline_policy_table():
             if (

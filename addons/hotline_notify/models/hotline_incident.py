@@ -359,17 +359,14 @@ class HotlineIncident(models.Model):
 
     def _hotline_match_districts(self, districts):
         """Those of these incidents that cover one of ``districts`` (or the whole city), in the same order."""
-        ancestors = set()
-        for district in districts:
-            ancestors.update(int(part) for part in (district.parent_path or "").split("/") if part)
-            ancestors.add(district.id)
-        return self.filtered(lambda incident: not incident.district_ids or set(incident.district_ids.ids) & ancestors)
+        ancestors = districts._hotline_lineage_ids()
+        return self.filtered(lambda incident: not incident.district_ids or ancestors & set(incident.district_ids.ids))
 
     def _hotline_match_category(self, category):
         """Those of these incidents of ``category`` or one of its parents."""
         if not category:
             return self.browse()
-        parents = {int(part) for part in (category.parent_path or "").split("/") if part} | {category.id}
+        parents = category._hotline_lineage_ids()
         return self.filtered(lambda incident: incident.category_id.id in parents)
 
     @api.model
