@@ -22,26 +22,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from bench_case import bench_baseline, bench_users  # noqa: E402
 from benchlib import Timer, machine_facts, odoo_env, split_argv  # noqa: E402
-from generate_case_import import IMPORT_FIELDS, import_rows, reference_codes, write_file  # noqa: E402
+from generate_case_import import IMPORT_FIELDS, IMPORT_OPTIONS, import_rows, reference_codes, write_file  # noqa: E402
 
-IMPORT_OPTIONS = {
-    "import_skip_records": [],
-    "import_set_empty_fields": [],
-    "fallback_values": {},
-    "name_create_enabled_fields": {},
-    "encoding": "utf-8",
-    "separator": ",",
-    "quoting": '"',
-    "date_format": "%Y-%m-%d",
-    "datetime_format": "%Y-%m-%d %H:%M:%S",
-    "float_thousand_separator": ",",
-    "float_decimal_separator": ".",
-    "advanced": False,
-    "has_headers": True,
-    "keep_matches": False,
-    "skip": 0,
-    "tracking_disable": True,
-}
 MIME = {
     "csv": "text/csv",
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",

@@ -5,7 +5,8 @@ from odoo import fields
 from odoo.exceptions import AccessError, ValidationError
 from odoo.tests import Form, tagged
 
-from .common import IMPORT_OPTIONS, HotlineCaseCommon
+from .common import HotlineCaseCommon
+from .import_format import IMPORT_OPTIONS
 
 # A point in the middle of the test's streets, and metres per degree there.
 LAT0, LON0 = 31.95, 118.80  # away from the demo city, whose components must not count
